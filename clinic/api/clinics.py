@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import mixins, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from clinic import services
+from clinic.api.base import TenantViewSet
+from clinic.models import Clinic
+from clinic.permissions import Perm
+
+
+class ClinicSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Clinic
+        fields = ["id", "name", "is_central", "time_zone", "currency", "is_active"]
+        read_only_fields = ["id"]
+        # Uniqueness is the service's (and the database's) job; DRF's own
+        # validators would query outside the service's transaction.
+        validators: list[Any] = []
+
+
+class ClinicViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    TenantViewSet,
+):
+    """The clinics of the caller's organization."""
+
+    serializer_class = ClinicSerializer
+    write_permission = Perm.MANAGE_ORGANIZATION
+
+    def get_base_queryset(self) -> Any:
+        return Clinic.objects.order_by("-is_central", "name")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        payload = self.get_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        clinic = services.clinic_create(organization=request._request.organization, **payload.validated_data)  # type: ignore[attr-defined]
+        return Response(self.get_serializer(clinic).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        clinic = self.get_object()
+        payload = self.get_serializer(clinic, data=request.data, partial=kwargs.get("partial", False))
+        payload.is_valid(raise_exception=True)
+        clinic = services.clinic_update(clinic=clinic, **payload.validated_data)
+        return Response(self.get_serializer(clinic).data)

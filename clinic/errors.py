@@ -1,0 +1,90 @@
+"""The one application error type.
+
+Services raise `ApplicationError` (or a subclass) with a stable machine `code`,
+a human `detail` in the user's language and, for validation failures, the
+messages per field. The API turns it into ``{"code", "detail", "fields"}``
+(`clinic.api.exceptions`); HTML views put it on their form (`add_to_form`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django import forms
+
+
+class ApplicationError(Exception):
+    """A business rule refused the operation. HTTP 400 unless a subclass says otherwise."""
+
+    code: str = "application_error"
+    status: int = 400
+    default_detail: Any = _("The operation could not be completed.")
+
+    def __init__(
+        self,
+        detail: Any = None,
+        *,
+        code: str | None = None,
+        fields: Mapping[str, Sequence[Any]] | None = None,
+    ) -> None:
+        self.detail = str(detail if detail is not None else self.default_detail)
+        if code is not None:
+            self.code = code
+        self.fields: dict[str, list[str]] = {name: [str(m) for m in msgs] for name, msgs in (fields or {}).items()}
+        super().__init__(self.detail)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": self.detail, "fields": self.fields}
+
+    @classmethod
+    def from_django(cls, error: DjangoValidationError) -> ValidationFailed:
+        """Wrap a Django ValidationError (from `full_clean`) keeping its per-field messages."""
+        if hasattr(error, "error_dict"):
+            fields = {
+                ("non_field_errors" if name == NON_FIELD_ERRORS else name): [m for e in errs for m in e.messages]
+                for name, errs in error.error_dict.items()
+            }
+            return ValidationFailed(fields=fields)
+        return ValidationFailed(" ".join(error.messages))
+
+
+class ValidationFailed(ApplicationError):
+    code = "validation_error"
+    default_detail = _("Some fields are not valid.")
+
+
+class NotFound(ApplicationError):
+    code = "not_found"
+    status = 404
+    default_detail = _("Not found.")
+
+
+class PermissionDenied(ApplicationError):
+    code = "permission_denied"
+    status = 403
+    default_detail = _("You do not have permission to do this.")
+
+
+class Conflict(ApplicationError):
+    """A concurrent change won a race, or the state changed under the request."""
+
+    code = "conflict"
+    status = 409
+    default_detail = _("The record was changed by someone else. Reload and try again.")
+
+
+def add_to_form(form: forms.BaseForm, error: ApplicationError) -> None:
+    """Show an application error on an HTML form, field by field where it can."""
+    if not error.fields:
+        form.add_error(None, error.detail)
+        return
+    for name, messages in error.fields.items():
+        target = name if name in form.fields else None
+        for message in messages:
+            form.add_error(target, message)

@@ -1,0 +1,24 @@
+"""Load the demo organization “Clínica Demo”. Idempotent: running it again
+changes nothing that is already there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from clinic.demo import DEMO_PASSWORD, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create or complete the demo organization “Clínica Demo” with one user per role."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            result = seed_demo()
+        verb = "Created" if result.created else "Already present:"
+        self.stdout.write(self.style.SUCCESS(f"{verb} demo organization “{result.organization.name}”."))
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, role, clinic in result.logins:
+            self.stdout.write(f"  {username:<14} {role:<13} {clinic}")

@@ -1,0 +1,179 @@
+"""Tenancy: organizations (the tenants), their clinics, users and memberships.
+
+Every row that belongs to a tenant inherits `TenantModel`: a foreign key to its
+organization and a django-scopes manager, so that a query made outside an open
+organization scope raises instead of silently reading every tenant's rows.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+from simple_history.manager import HistoryManager
+from simple_history.models import HistoricalRecords
+
+from clinic.scoping import scope_filter
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    RECEPTIONIST = "receptionist", _("Receptionist")
+    PROFESSIONAL = "professional", _("Professional")
+
+
+class Organization(models.Model):
+    """The tenant: a customer account with one or more clinics."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    # Per-organization overrides of which roles hold a permission, e.g.
+    # {"manage_catalog": ["owner"]}; see clinic.permissions.
+    permission_overrides = models.JSONField(_("permission overrides"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TenantHistoricalModel(models.Model):
+    """Base of the history tables of tenant models: they are tenant data too."""
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        abstract = True
+
+
+class TenantHistoryManager(HistoryManager):
+    """`Model.history` scoped like the model itself (a class-level `.history.all()`
+    would otherwise list every tenant's changes)."""
+
+    def get_super_queryset(self) -> models.QuerySet[Any]:
+        return scope_filter(super().get_super_queryset(), organization="organization")
+
+
+def tenant_history(**kwargs: Any) -> HistoricalRecords:
+    """django-simple-history for a tenant model, with a scoped history table."""
+    return HistoricalRecords(bases=[TenantHistoricalModel], history_manager=TenantHistoryManager, **kwargs)
+
+
+class TenantModel(models.Model):
+    """A row that belongs to one organization and is invisible outside its scope."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("organization")
+    )
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        abstract = True
+
+
+class User(AbstractUser):
+    """A person who logs in. Belongs to one organization (none for installation
+    operators) and holds a role per clinic through `Membership`.
+
+    Not scoped: authentication must find the user before the tenant is known.
+    Listings of people go through `Membership`, which is scoped.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name=_("organization"),
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
+
+
+class Clinic(TenantModel):
+    """One unit (location) of an organization. The central clinic is the network's
+    head office, which shares services and package templates with the others."""
+
+    name = models.CharField(_("name"), max_length=200)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="America/Sao_Paulo", validators=[validate_time_zone]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="BRL")
+    is_central = models.BooleanField(_("central office"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = tenant_history()
+
+    class Meta:
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+        ordering = ["-is_central", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"],
+                name="clinic_name_unique_in_organization",
+                violation_error_message=_("Another clinic of this organization already has this name."),
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(is_central=True),
+                name="clinic_one_central_per_organization",
+                violation_error_message=_("The organization already has a central clinic."),
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"),
+                name="clinic_currency_iso_code",
+                violation_error_message=_("Use a three-letter ISO 4217 currency code, e.g. BRL."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TenantModel):
+    """A user's role in one clinic."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("clinic"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = tenant_history()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["clinic__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "clinic"], name="membership_one_role_per_clinic"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.clinic} · {self.get_role_display()}"

@@ -1,0 +1,127 @@
+"""Writes on organizations, clinics and memberships. Every caller (views, API,
+admin, commands) goes through these functions."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from clinic.errors import ApplicationError, ValidationFailed
+from clinic.models import Clinic, Membership, Organization, Role, User
+from clinic.tenancy import organization_scope
+
+
+def _full_clean(instance: object, **kwargs: object) -> None:
+    try:
+        instance.full_clean(**kwargs)  # type: ignore[attr-defined]
+    except DjangoValidationError as error:
+        raise ApplicationError.from_django(error) from error
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:70] or "organization"
+    slug, n = base, 1
+    while Organization.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    name: str,
+    owner_username: str,
+    owner_password: str,
+    clinic_name: str | None = None,
+    time_zone: str = "America/Sao_Paulo",
+    currency: str = "BRL",
+    owner_email: str = "",
+) -> tuple[Organization, Clinic, User]:
+    """Create an organization with its first (central) clinic and its owner."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(fields={"name": [_("This field is required.")]})
+    if User.objects.filter(username__iexact=owner_username).exists():
+        raise ValidationFailed(fields={"owner": [_("A user with that username already exists.")]})
+    organization = Organization.objects.create(name=name, slug=_unique_slug(name))
+    owner = User(username=owner_username, email=owner_email, organization=organization)
+    try:
+        validate_password(owner_password, owner)
+    except DjangoValidationError as error:
+        raise ValidationFailed(fields={"password": error.messages}) from error
+    owner.set_password(owner_password)
+    _full_clean(owner, exclude=["password"])
+    owner.save()
+    with organization_scope(organization):
+        clinic = clinic_create(
+            organization=organization,
+            name=clinic_name or name,
+            time_zone=time_zone,
+            currency=currency,
+            is_central=True,
+        )
+        membership_set(user=owner, clinic=clinic, role=Role.OWNER)
+    return organization, clinic, owner
+
+
+@transaction.atomic
+def clinic_create(
+    *,
+    organization: Organization,
+    name: str,
+    time_zone: str = "America/Sao_Paulo",
+    currency: str = "BRL",
+    is_central: bool = False,
+) -> Clinic:
+    clinic = Clinic(
+        organization=organization,
+        name=name.strip(),
+        time_zone=time_zone,
+        currency=currency.upper(),
+        is_central=is_central,
+    )
+    _full_clean(clinic)
+    try:
+        with transaction.atomic():
+            clinic.save()
+    except IntegrityError as error:
+        # Two requests creating the same name, or a second central, at once:
+        # the constraint decided; report it like the validation would have.
+        raise ValidationFailed(fields={"name": [_("This clinic could not be saved: %s") % error]}) from error
+    return clinic
+
+
+@transaction.atomic
+def clinic_update(*, clinic: Clinic, **changes: object) -> Clinic:
+    allowed = {"name", "time_zone", "currency", "is_central", "is_active"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed(fields={name: [_("This field cannot be changed.")] for name in sorted(unknown)})
+    clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    for field, value in changes.items():
+        setattr(clinic, field, value)
+    if "currency" in changes:
+        clinic.currency = clinic.currency.upper()
+    _full_clean(clinic)
+    clinic.save()
+    return clinic
+
+
+@transaction.atomic
+def membership_set(*, user: User, clinic: Clinic, role: Role | str) -> Membership:
+    """Give `user` the `role` in `clinic` (creating or changing the membership)."""
+    if user.organization_id != clinic.organization_id:
+        raise ValidationFailed(fields={"user": [_("The user belongs to another organization.")]})
+    if role not in Role.values:
+        raise ValidationFailed(fields={"role": [_("Unknown role.")]})
+    membership = Membership.objects.filter(user=user, clinic=clinic).first()
+    if membership is None:
+        return Membership.objects.create(organization_id=clinic.organization_id, user=user, clinic=clinic, role=role)
+    if membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership

@@ -1,0 +1,30 @@
+"""Render Django form fields with Bootstrap classes, without a form library."""
+
+from __future__ import annotations
+
+from django import forms, template
+from django.forms.boundfield import BoundField
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+
+@register.filter
+def with_class(field: BoundField, css_class: str) -> SafeString:
+    classes = [css_class]
+    if field.errors:
+        classes.append("is-invalid")
+    attrs: dict[str, str | bool] = {"class": " ".join(classes)}
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def is_checkbox(field: BoundField) -> bool:
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.filter
+def is_select(field: BoundField) -> bool:
+    return isinstance(field.field.widget, forms.Select)

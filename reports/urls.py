@@ -1,0 +1,9 @@
+from django.contrib.auth.decorators import login_required
+from django.urls import path
+from django.views.generic import TemplateView
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", login_required(TemplateView.as_view(template_name="reports/index.html")), name="index"),
+]

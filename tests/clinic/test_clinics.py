@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_scopes import scopes_disabled
+
+from clinic.models import Clinic
+from tests.conftest import api_client, login
+from tests.factories import ClinicFactory
+
+
+@pytest.mark.django_db
+def test_api_clinics_fields(alice, tenant_a) -> None:
+    body = api_client(alice).get(f"/api/v1/clinics/{tenant_a.central.pk}/").json()
+    assert body == {
+        "id": tenant_a.central.pk,
+        "name": "Alpha Central",
+        "is_central": True,
+        "time_zone": "America/Sao_Paulo",
+        "currency": "BRL",
+        "is_active": True,
+    }
+
+
+@pytest.mark.django_db
+def test_owner_creates_and_renames_a_clinic_through_the_api(alice, tenant_a) -> None:
+    client = api_client(alice)
+    response = client.post("/api/v1/clinics/", {"name": "Moema", "time_zone": "America/Sao_Paulo", "currency": "brl"})
+    assert response.status_code == 201
+    created = response.json()
+    assert (created["name"], created["currency"], created["is_central"]) == ("Moema", "BRL", False)
+    response = client.patch(f"/api/v1/clinics/{created['id']}/", {"name": "Moema II"})
+    assert response.status_code == 200
+    with scopes_disabled():
+        clinic = Clinic.objects.get(pk=created["id"])
+    assert (clinic.name, clinic.organization_id) == ("Moema II", tenant_a.organization.pk)
+    # The history records who changed it, through the API's token too.
+    with scopes_disabled():
+        assert [(h.history_type, h.history_user) for h in clinic.history.order_by("history_date")] == [
+            ("+", alice),
+            ("~", alice),
+        ]
+
+
+@pytest.mark.django_db
+def test_duplicate_clinic_name_is_a_clear_400(alice) -> None:
+    response = api_client(alice).post("/api/v1/clinics/", {"name": "Alpha Branch"})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "non_field_errors": ["Another clinic of this organization already has this name."]
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["bob", "paula"])
+def test_receptionist_and_professional_read_but_cannot_write_clinics(persona, request, tenant_a) -> None:
+    client = api_client(request.getfixturevalue(persona))
+    assert client.get("/api/v1/clinics/").status_code == 200
+    assert client.post("/api/v1/clinics/", {"name": "X"}).status_code == 403
+    assert client.patch(f"/api/v1/clinics/{tenant_a.central.pk}/", {"name": "X"}).status_code == 403
+    with scopes_disabled():
+        assert Clinic.objects.get(pk=tenant_a.central.pk).name == "Alpha Central"
+
+
+@pytest.mark.django_db
+def test_clinic_list_is_paginated(alice, tenant_a) -> None:
+    for n in range(3):
+        ClinicFactory(organization=tenant_a.organization, name=f"Extra {n}")
+    body = api_client(alice).get("/api/v1/clinics/?page_size=2").json()
+    assert body["count"] == 5
+    assert len(body["results"]) == 2
+    assert body["next"].endswith("page=2&page_size=2")
+
+
+def _queries(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(path).status_code == 200
+    return len(context.captured_queries)
+
+
+@pytest.mark.django_db
+def test_clinic_list_query_count_does_not_grow(alice, tenant_a) -> None:
+    api, web = api_client(alice), login(alice)
+    api_one, web_one = _queries(api, "/api/v1/clinics/"), _queries(web, "/settings/")
+    for n in range(40):
+        ClinicFactory(organization=tenant_a.organization, name=f"Extra {n}")
+    assert _queries(api, "/api/v1/clinics/") == api_one
+    assert _queries(web, "/settings/") == web_one
+
+
+@pytest.mark.django_db
+def test_owner_creates_a_clinic_in_settings(alice) -> None:
+    client = login(alice)
+    response = client.post(
+        "/settings/clinics/new/", {"name": "Pinheiros", "time_zone": "America/Sao_Paulo", "currency": "BRL"}
+    )
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert Clinic.objects.filter(name="Pinheiros", organization=alice.organization).exists()
+    assert "Clinic “Pinheiros” created." in client.get("/settings/").content.decode()
+
+
+@pytest.mark.django_db
+def test_clinic_form_shows_service_errors_on_the_form(alice) -> None:
+    response = login(alice).post(
+        "/settings/clinics/new/",
+        {"name": "Alpha Branch", "time_zone": "America/Sao_Paulo", "currency": "BRL", "is_central": "on"},
+    )
+    assert response.status_code == 200
+    assert "The organization already has a central clinic." in response.content.decode()
+    with scopes_disabled():
+        assert Clinic.objects.filter(organization=alice.organization).count() == 2
+
+
+@pytest.mark.django_db
+def test_owner_edits_a_clinic_in_settings(alice, tenant_a) -> None:
+    client = login(alice)
+    response = client.post(
+        f"/settings/clinics/{tenant_a.branch.pk}/",
+        {"name": "Alpha Branch", "time_zone": "Europe/Berlin", "currency": "EUR", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    tenant_a.branch.refresh_from_db()
+    assert (tenant_a.branch.time_zone, tenant_a.branch.currency) == ("Europe/Berlin", "EUR")
+
+
+@pytest.mark.django_db
+def test_receptionist_cannot_open_clinic_forms(bob, tenant_a) -> None:
+    client = login(bob)
+    assert client.get("/settings/clinics/new/").status_code == 403
+    assert client.get(f"/settings/clinics/{tenant_a.central.pk}/").status_code == 403
+    assert "New clinic" not in client.get("/settings/").content.decode()
+
+
+@pytest.mark.django_db
+def test_clinic_switcher_changes_the_current_clinic(alice, tenant_a) -> None:
+    client = login(alice)
+    assert client.get("/").context["current_clinic"] == tenant_a.central
+    response = client.post("/clinic/switch/", {"clinic": tenant_a.branch.pk, "next": "/settings/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/"
+    assert client.get("/").context["current_clinic"] == tenant_a.branch
+
+
+@pytest.mark.django_db
+def test_clinic_switcher_refuses_a_clinic_the_user_does_not_belong_to(bob, tenant_a, tenant_b) -> None:
+    client = login(bob)
+    assert client.post("/clinic/switch/", {"clinic": tenant_a.branch.pk}).status_code == 404
+    assert client.post("/clinic/switch/", {"clinic": tenant_b.central.pk}).status_code == 404
+    assert client.get("/").context["current_clinic"] == tenant_a.central
+
+
+@pytest.mark.django_db
+def test_clinic_switcher_ignores_an_unsafe_next(alice, tenant_a) -> None:
+    response = login(alice).post("/clinic/switch/", {"clinic": tenant_a.branch.pk, "next": "https://evil.example/"})
+    assert response["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_api_works_in_the_clinic_named_by_the_header(alice, tenant_a) -> None:
+    client = api_client(alice)
+    response = client.get("/api/v1/clinics/", HTTP_X_CLINIC=str(tenant_a.branch.pk))
+    assert response.status_code == 200
+    assert response.wsgi_request.clinic == tenant_a.branch

@@ -1,0 +1,66 @@
+"""factory-boy factories. Tenant rows are created inside `scopes_disabled`, as
+fixtures set up data for several organizations at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django_scopes import scopes_disabled
+
+from clinic.models import Clinic, Membership, Organization, Role, User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> Any:
+        with scopes_disabled():
+            return super()._create(model_class, *args, **kwargs)
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Organization {n}")
+    slug = factory.Sequence(lambda n: f"organization-{n}")
+
+
+class ClinicFactory(TenantFactory):
+    class Meta:
+        model = Clinic
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    time_zone = "America/Sao_Paulo"
+    currency = "BRL"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    organization = factory.SubFactory(OrganizationFactory)
+
+    @classmethod
+    def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
+        return model_class.objects.create_user(*args, password=PASSWORD, **kwargs)
+
+
+class MembershipFactory(TenantFactory):
+    class Meta:
+        model = Membership
+
+    clinic = factory.SubFactory(ClinicFactory)
+    organization = factory.SelfAttribute("clinic.organization")
+    user = factory.SubFactory(UserFactory, organization=factory.SelfAttribute("..clinic.organization"))
+    role = Role.RECEPTIONIST
