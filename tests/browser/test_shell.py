@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -23,7 +24,7 @@ def test_owner_logs_in_switches_clinic_and_language(page, screenshot_dir) -> Non
 
     expect(page.get_by_role("heading", name="Olá, Helena")).to_be_visible()
     expect(page.get_by_test_id("current-clinic")).to_have_text("Clínica Demo — Central")
-    expect(page.get_by_role("link", name="Pacientes")).to_be_visible()
+    expect(page.get_by_role("link", name="Pacientes", exact=True)).to_be_visible()
 
     # Switch to the second clinic through the navbar.
     page.get_by_test_id("clinic-switcher").get_by_role("button").first.click()
@@ -34,16 +35,19 @@ def test_owner_logs_in_switches_clinic_and_language(page, screenshot_dir) -> Non
     # Switch the language to German: the shell follows, the clinic stays.
     page.get_by_test_id("language-switcher").get_by_role("button").first.click()
     page.get_by_role("button", name="Deutsch").click()
-    expect(page.get_by_role("link", name="Patienten")).to_be_visible()
+    expect(page.get_by_role("link", name="Patienten", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Hallo, Helena")).to_be_visible()
     expect(page.get_by_test_id("current-clinic")).to_have_text("Clínica Demo — Moema")
+    # Nothing overflows the laptop viewport, even with German's longer labels.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     page.screenshot(path=str(screenshot_dir / "shell-owner-de.png"), full_page=True)
 
     # A tablet in portrait: the navigation collapses behind the toggler.
     page.set_viewport_size({"width": 820, "height": 1180})
-    expect(page.get_by_role("link", name="Patienten")).to_be_hidden()
-    page.get_by_role("button", name="Navigation umschalten").click()
-    expect(page.get_by_role("link", name="Patienten")).to_be_visible()
+    expect(page.get_by_role("link", name="Patienten", exact=True)).to_be_hidden()
+    page.get_by_role("button", name="Navigation ein-/ausblenden").click()
+    expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))  # opened, animation over
+    expect(page.get_by_role("link", name="Patienten", exact=True)).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "shell-owner-de-tablet.png"), full_page=True)
 
     page.get_by_test_id("user-menu").get_by_role("button").first.click()
