@@ -32,7 +32,8 @@ EXTRA_MEMBERSHIPS = [("owner", Role.OWNER, SECOND), ("manager", Role.MANAGER, SE
 class DemoResult:
     organization: Organization
     created: bool
-    logins: list[tuple[str, str, str]] = field(default_factory=list)
+    # username -> [(role, clinic), ...]
+    logins: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def seed_demo() -> DemoResult:
@@ -52,10 +53,11 @@ def seed_demo() -> DemoResult:
         for username, first_name, last_name, role, clinic_name in DEMO_USERS:
             user = _user(organization, username, first_name, last_name)
             services.membership_set(user=user, clinic=clinics[clinic_name], role=role)
-            result.logins.append((username, str(Role(role).label), clinic_name))
+            result.logins.setdefault(username, []).append((str(Role(role).label), clinic_name))
         for username, role, clinic_name in EXTRA_MEMBERSHIPS:
             user = User.objects.get(username=username)
             services.membership_set(user=user, clinic=clinics[clinic_name], role=role)
+            result.logins[username].append((str(Role(role).label), clinic_name))
     return result
 
 

@@ -29,6 +29,13 @@ class Role(models.TextChoices):
     PROFESSIONAL = "professional", _("Professional")
 
 
+class CatalogSharing(models.TextChoices):
+    """Which shared services and templates a clinic sees (T3)."""
+
+    CENTRAL_ONLY = "central_only", _("Only what the central clinic shares")
+    ALL_CLINICS = "all_clinics", _("What the central clinic and sibling clinics share")
+
+
 class Organization(models.Model):
     """The tenant: a customer account with one or more clinics."""
 
@@ -37,6 +44,12 @@ class Organization(models.Model):
     # Per-organization overrides of which roles hold a permission, e.g.
     # {"manage_catalog": ["owner"]}; see clinic.permissions.
     permission_overrides = models.JSONField(_("permission overrides"), default=dict, blank=True)
+    catalog_sharing = models.CharField(
+        _("shared catalog visible to clinics"),
+        max_length=20,
+        choices=CatalogSharing.choices,
+        default=CatalogSharing.CENTRAL_ONLY,
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords()

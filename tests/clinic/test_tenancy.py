@@ -169,3 +169,17 @@ def test_viewset_refuses_a_model_that_is_not_a_tenant_model(alice, rf) -> None:
     view.request = rf.get("/")
     with pytest.raises(TypeError, match="not a tenant model"):
         view.get_queryset()
+
+
+@pytest.mark.django_db
+def test_admin_runs_inside_the_organization_scope(alice, charlie, tenant_b) -> None:
+    alice.is_staff = alice.is_superuser = True
+    alice.save()
+    client = login(alice)
+    content = client.get("/admin/clinic/clinic/").content.decode()
+    assert "Alpha Central" in content
+    assert "Beta" not in content
+    assert client.get(f"/admin/clinic/clinic/{tenant_b.central.pk}/change/").status_code == 302  # "doesn't exist"
+    users = client.get("/admin/clinic/user/").content.decode()
+    assert "alice" in users
+    assert "charlie" not in users

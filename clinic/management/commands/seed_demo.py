@@ -20,5 +20,6 @@ class Command(BaseCommand):
         verb = "Created" if result.created else "Already present:"
         self.stdout.write(self.style.SUCCESS(f"{verb} demo organization “{result.organization.name}”."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for username, role, clinic in result.logins:
-            self.stdout.write(f"  {username:<14} {role:<13} {clinic}")
+        for username, roles in result.logins.items():
+            where = "; ".join(f"{role} · {clinic}" for role, clinic in roles)
+            self.stdout.write(f"  {username:<12} {where}")
