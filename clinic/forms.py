@@ -4,6 +4,7 @@ import zoneinfo
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Clinic
@@ -21,12 +22,27 @@ class ClinicForm(forms.Form):
     currency = forms.CharField(
         label=_("Currency"), max_length=3, initial="BRL", help_text=_("Three-letter ISO code, e.g. BRL, EUR, USD.")
     )
+    country = forms.CharField(
+        label=_("Country"),
+        max_length=2,
+        initial="BR",
+        help_text=_("Two-letter code (BR, PT, ES, DE...): phone numbers without a country code are read as local."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of public pages"),
+        choices=settings.LANGUAGES,
+        initial="pt-br",
+        help_text=_("The self-registration form opens in this language."),
+    )
     is_central = forms.BooleanField(
         label=_("Central office"),
         required=False,
         help_text=_("The head office shares services and package templates with the other clinics."),
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def clean_country(self) -> str:
+        return str(self.cleaned_data["country"]).upper()
 
     @classmethod
     def for_clinic(cls, clinic: Clinic, data: Any = None) -> ClinicForm:

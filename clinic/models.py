@@ -10,6 +10,7 @@ from __future__ import annotations
 import zoneinfo
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -136,6 +137,10 @@ class Clinic(TenantModel):
         _("time zone"), max_length=64, default="America/Sao_Paulo", validators=[validate_time_zone]
     )
     currency = models.CharField(_("currency"), max_length=3, default="BRL")
+    # Default region for phone numbers typed without a country code (ISO 3166-1 alpha-2).
+    country = models.CharField(_("country"), max_length=2, default="BR")
+    # The language of the clinic's public pages (self-registration link).
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="pt-br")
     is_central = models.BooleanField(_("central office"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -190,3 +195,113 @@ class Membership(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.clinic} · {self.get_role_display()}"
+
+
+class Professional(TenantModel):
+    """A person with a calendar: a therapist, physiotherapist, psychologist...
+
+    Optionally linked to a user with the professional role, so they can log in
+    and see their own calendar; a bookable person without login otherwise.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="professionals", verbose_name=_("clinic"))
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="professional_profiles",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    specialty = models.CharField(_("specialty"), max_length=120, blank=True)
+    color = models.CharField(_("colour"), max_length=7, default="#0f766e")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = tenant_history()
+
+    class Meta:
+        verbose_name = _("professional")
+        verbose_name_plural = _("professionals")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "user"],
+                condition=Q(user__isnull=False),
+                name="professional_one_profile_per_user_and_clinic",
+                violation_error_message=_("This user already has a professional profile in this clinic."),
+            ),
+            models.CheckConstraint(
+                condition=Q(color__regex=r"^#[0-9a-fA-F]{6}$"),
+                name="professional_color_hex",
+                violation_error_message=_("Use a colour like #0f766e."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class WorkingHours(TenantModel):
+    """One interval of a professional's week (several per day: a lunch break
+    splits a day in two), in the clinic's local time."""
+
+    professional = models.ForeignKey(
+        Professional, on_delete=models.CASCADE, related_name="working_hours", verbose_name=_("professional")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    starts_at = models.TimeField(_("from"))
+    ends_at = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        ordering = ["weekday", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=models.F("ends_at")),
+                name="working_hours_start_before_end",
+                violation_error_message=_("The start must be before the end."),
+            ),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="working_hours_weekday_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+
+class Room(TenantModel):
+    """A treatment room of a clinic; appointments can be booked in it."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="rooms", verbose_name=_("clinic"))
+    name = models.CharField(_("name"), max_length=120)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = tenant_history()
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "name"],
+                name="room_name_unique_in_clinic",
+                violation_error_message=_("This clinic already has a room with this name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

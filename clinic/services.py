@@ -75,6 +75,8 @@ def clinic_create(
     name: str,
     time_zone: str = "America/Sao_Paulo",
     currency: str = "BRL",
+    country: str = "BR",
+    language: str = "pt-br",
     is_central: bool = False,
 ) -> Clinic:
     clinic = Clinic(
@@ -82,6 +84,8 @@ def clinic_create(
         name=name.strip(),
         time_zone=time_zone,
         currency=currency.upper(),
+        country=country.upper(),
+        language=language,
         is_central=is_central,
     )
     _full_clean(clinic)
@@ -97,7 +101,7 @@ def clinic_create(
 
 @transaction.atomic
 def clinic_update(*, clinic: Clinic, **changes: object) -> Clinic:
-    allowed = {"name", "time_zone", "currency", "is_central", "is_active"}
+    allowed = {"name", "time_zone", "currency", "country", "language", "is_central", "is_active"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(fields={name: [_("This field cannot be changed.")] for name in sorted(unknown)})

@@ -19,6 +19,8 @@ def test_api_clinics_fields(alice, tenant_a) -> None:
         "is_central": True,
         "time_zone": "America/Sao_Paulo",
         "currency": "BRL",
+        "country": "BR",
+        "language": "pt-br",
         "is_active": True,
     }
 
@@ -93,7 +95,14 @@ def test_clinic_list_query_count_does_not_grow(alice, tenant_a) -> None:
 def test_owner_creates_a_clinic_in_settings(alice) -> None:
     client = login(alice)
     response = client.post(
-        "/settings/clinics/new/", {"name": "Pinheiros", "time_zone": "America/Sao_Paulo", "currency": "BRL"}
+        "/settings/clinics/new/",
+        {
+            "name": "Pinheiros",
+            "time_zone": "America/Sao_Paulo",
+            "currency": "BRL",
+            "country": "BR",
+            "language": "pt-br",
+        },
     )
     assert response.status_code == 302
     with scopes_disabled():
@@ -105,7 +114,14 @@ def test_owner_creates_a_clinic_in_settings(alice) -> None:
 def test_clinic_form_shows_service_errors_on_the_form(alice) -> None:
     response = login(alice).post(
         "/settings/clinics/new/",
-        {"name": "Alpha Branch", "time_zone": "America/Sao_Paulo", "currency": "BRL", "is_central": "on"},
+        {
+            "name": "Alpha Branch",
+            "time_zone": "America/Sao_Paulo",
+            "currency": "BRL",
+            "country": "BR",
+            "language": "pt-br",
+            "is_central": "on",
+        },
     )
     assert response.status_code == 200
     assert "The organization already has a central clinic." in response.content.decode()
@@ -118,11 +134,23 @@ def test_owner_edits_a_clinic_in_settings(alice, tenant_a) -> None:
     client = login(alice)
     response = client.post(
         f"/settings/clinics/{tenant_a.branch.pk}/",
-        {"name": "Alpha Branch", "time_zone": "Europe/Berlin", "currency": "EUR", "is_active": "on"},
+        {
+            "name": "Alpha Branch",
+            "time_zone": "Europe/Berlin",
+            "currency": "EUR",
+            "country": "de",
+            "language": "de",
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     tenant_a.branch.refresh_from_db()
-    assert (tenant_a.branch.time_zone, tenant_a.branch.currency) == ("Europe/Berlin", "EUR")
+    assert (tenant_a.branch.time_zone, tenant_a.branch.currency, tenant_a.branch.country, tenant_a.branch.language) == (
+        "Europe/Berlin",
+        "EUR",
+        "DE",
+        "de",
+    )
 
 
 @pytest.mark.django_db
