@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.models import Clinic, Membership, Organization, User
+from clinic.models import Clinic, Membership, Organization, Professional, Room, User, WorkingHours
 
 
 @admin.register(User)
@@ -57,4 +57,61 @@ class MembershipAdmin(SimpleHistoryAdmin):
     list_select_related = ["user", "clinic"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    fields = ["weekday", "starts_at", "ends_at"]
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Professional)
+class ProfessionalAdmin(SimpleHistoryAdmin):
+    """Read-only: professionals and their working hours are written through
+    Settings or the API, which run `clinic.resources` (overlap and user checks)."""
+
+    list_display = ["name", "specialty", "clinic", "user", "color", "is_active"]
+    list_filter = ["is_active", "clinic"]
+    list_select_related = ["clinic", "user"]
+    search_fields = ["name", "specialty"]
+    inlines = [WorkingHoursInline]
+    exclude = ["organization"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Room)
+class RoomAdmin(SimpleHistoryAdmin):
+    """Read-only, like professionals: writes go through `clinic.resources`."""
+
+    list_display = ["name", "clinic", "is_active"]
+    list_filter = ["is_active", "clinic"]
+    list_select_related = ["clinic"]
+    search_fields = ["name"]
+    exclude = ["organization"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

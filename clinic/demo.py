@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from clinic import services
 from clinic.models import Clinic, Organization, Role, User
 from clinic.tenancy import organization_scope
+from packages.demo import seed_catalog
+from patients.demo import seed_patients
 
 DEMO_ORGANIZATION = "Clínica Demo"
 DEMO_PASSWORD = "demo-clinic-2026"
@@ -58,6 +60,9 @@ def seed_demo() -> DemoResult:
             user = User.objects.get(username=username)
             services.membership_set(user=user, clinic=clinics[clinic_name], role=role)
             result.logins[username].append((str(Role(role).label), clinic_name))
+        seed_resources(organization, clinics)
+        seed_catalog(organization, clinics)
+        seed_patients(organization, list(clinics.values()))
     return result
 
 
@@ -86,3 +91,54 @@ def _user(organization: Organization, username: str, first_name: str, last_name:
         user.first_name, user.last_name = first_name, last_name
         user.save(update_fields=["first_name", "last_name"])
     return user
+
+
+def seed_resources(organization: Organization, clinics: dict[str, Clinic]) -> None:
+    """Professionals with their working hours and rooms of both demo clinics.
+    Looks each one up by clinic and name first, so edits made in the demo stay."""
+    # Imported here so this function stays a self-contained addition to the demo.
+    import datetime as dt
+
+    from clinic import resources
+    from clinic.models import Professional, Room
+
+    def week(days: range | tuple[int, ...], *spans: tuple[str, str]) -> list[resources.WorkingInterval]:
+        return [
+            resources.WorkingInterval(
+                weekday=day, starts_at=dt.time.fromisoformat(start), ends_at=dt.time.fromisoformat(end)
+            )
+            for day in days
+            for start, end in spans
+        ]
+
+    weekdays = range(0, 5)  # Monday to Friday
+    office = (("08:00", "12:00"), ("13:00", "18:00"))
+    saturday_morning = week((5,), ("08:00", "12:00"))
+    # clinic, name, specialty, login, colour, working hours
+    professionals = [
+        (CENTRAL, "Marcos Pereira", "Fisioterapeuta", "physio", "#0f766e", week(weekdays, *office) + saturday_morning),
+        (
+            CENTRAL,
+            "Renata Costa",
+            "Fisioterapeuta, Pilates",
+            None,
+            "#7c3aed",
+            week(weekdays, *office) + saturday_morning,
+        ),
+        (CENTRAL, "Fernando Dias", "Acupunturista", None, "#d97706", week((1, 3), *office) + saturday_morning),
+        (SECOND, "Camila Rocha", "Psicóloga", "psych", "#db2777", week(weekdays, *office)),
+        (SECOND, "Lucas Martins", "Fisioterapeuta RPG", None, "#2563eb", week(weekdays, *office) + saturday_morning),
+    ]
+    for clinic_name, name, specialty, username, color, hours in professionals:
+        clinic = clinics[clinic_name]
+        if Professional.objects.filter(clinic=clinic, name=name).exists():
+            continue
+        user = User.objects.get(username=username, organization=organization) if username else None
+        resources.professional_create(
+            clinic=clinic, name=name, specialty=specialty, color=color, user=user, working_hours=hours
+        )
+    rooms = [(CENTRAL, "Sala 1"), (CENTRAL, "Sala 2"), (CENTRAL, "Estúdio de Pilates")]
+    rooms += [(SECOND, "Consultório 1"), (SECOND, "Consultório 2")]
+    for clinic_name, name in rooms:
+        if not Room.objects.filter(clinic=clinics[clinic_name], name=name).exists():
+            resources.room_create(clinic=clinics[clinic_name], name=name)

@@ -5,9 +5,12 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from clinic.models import Clinic
+from clinic.models import Clinic, Professional, User, Weekday
+from clinic.resources import DEFAULT_COLOR, WorkingInterval
+from clinic.selectors import users_for_clinic
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:
@@ -48,3 +51,109 @@ class ClinicForm(forms.Form):
     def for_clinic(cls, clinic: Clinic, data: Any = None) -> ClinicForm:
         initial = {field: getattr(clinic, field) for field in cls.base_fields}
         return cls(data=data, initial=initial)
+
+
+class _UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        full_name = obj.get_full_name()
+        return f"{full_name} ({obj.username})" if full_name else obj.username
+
+
+class ProfessionalForm(forms.Form):
+    """Input for `professional_create` / `professional_update`; the service validates the rest."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    specialty = forms.CharField(
+        label=_("Specialty"), max_length=120, required=False, help_text=_("e.g. Physiotherapist, Psychologist.")
+    )
+    color = forms.CharField(
+        label=_("Colour"),
+        max_length=7,
+        initial=DEFAULT_COLOR,
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text=_("Their appointments show in this colour in the calendar."),
+    )
+    user = _UserChoiceField(
+        label=_("Login"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("No login (bookable only)"),
+        help_text=_("Link a user of this clinic so they can log in and see their own calendar."),
+    )
+
+    def __init__(self, *args: Any, clinic: Clinic, linked_user_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The people of the clinic, plus whoever is linked today (they may have
+        # left the clinic since; saving the form must not unlink them silently).
+        users = Q(pk__in=users_for_clinic(clinic).values("pk"))
+        if linked_user_id is not None:
+            users |= Q(pk=linked_user_id)
+        self.fields["user"].queryset = User.objects.filter(users).order_by(  # type: ignore[attr-defined]
+            "first_name", "last_name", "username"
+        )
+
+    @classmethod
+    def for_professional(cls, professional: Professional, data: Any = None) -> ProfessionalForm:
+        initial = {
+            "name": professional.name,
+            "specialty": professional.specialty,
+            "color": professional.color,
+            "user": professional.user_id,
+        }
+        return cls(data=data, initial=initial, clinic=professional.clinic, linked_user_id=professional.user_id)
+
+
+class WorkingHoursForm(forms.Form):
+    """One row of the weekly schedule; blank rows are ignored."""
+
+    weekday = forms.TypedChoiceField(
+        label=_("Weekday"), choices=[("", "—"), *Weekday.choices], coerce=int, empty_value=None
+    )
+    starts_at = forms.TimeField(
+        label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), input_formats=["%H:%M"]
+    )
+    ends_at = forms.TimeField(
+        label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), input_formats=["%H:%M"]
+    )
+
+
+class BaseWorkingHoursFormSet(forms.BaseFormSet):
+    def intervals(self) -> list[WorkingInterval]:
+        """The rows kept (filled in, not marked for removal), once the formset is valid."""
+        return [
+            WorkingInterval(
+                weekday=form.cleaned_data["weekday"],
+                starts_at=form.cleaned_data["starts_at"],
+                ends_at=form.cleaned_data["ends_at"],
+            )
+            for form in self.forms
+            # Untouched blank rows have no cleaned_data; existing rows always do.
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+    @classmethod
+    def for_professional(cls, professional: Professional | None, data: Any = None) -> BaseWorkingHoursFormSet:
+        if data is not None:
+            # Bound, the posted rows are the whole week: comparing them with the
+            # saved ones would make a blank extra row look "changed" and required.
+            return cls(data=data, prefix=WORKING_HOURS_PREFIX)
+        initial = [
+            {"weekday": hours.weekday, "starts_at": hours.starts_at, "ends_at": hours.ends_at}
+            for hours in (professional.working_hours.all() if professional else [])
+        ]
+        return cls(initial=initial, prefix=WORKING_HOURS_PREFIX)
+
+
+WORKING_HOURS_PREFIX = "hours"
+WorkingHoursFormSet = forms.formset_factory(
+    WorkingHoursForm,
+    formset=BaseWorkingHoursFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=50,
+    validate_max=True,
+)
+
+
+class RoomForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)

@@ -264,6 +264,8 @@ class WorkingHours(TenantModel):
     starts_at = models.TimeField(_("from"))
     ends_at = models.TimeField(_("until"))
 
+    history = tenant_history()
+
     class Meta:
         verbose_name = _("working hours")
         verbose_name_plural = _("working hours")
@@ -278,7 +280,7 @@ class WorkingHours(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"  # noqa: RUF001
 
 
 class Room(TenantModel):

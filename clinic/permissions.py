@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 class Perm(StrEnum):
     MANAGE_ORGANIZATION = "manage_organization"  # clinics, members, organization settings
+    CONFIGURE_CLINIC = "configure_clinic"  # professionals, rooms, questionnaires, the self-registration link
     MANAGE_CATALOG = "manage_catalog"  # services and package templates
     MANAGE_PATIENTS = "manage_patients"
     LINK_PACKAGES = "link_packages"
@@ -38,7 +39,8 @@ DEFAULT_ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.RECEPTIONIST: frozenset(
         {Perm.MANAGE_PATIENTS, Perm.LINK_PACKAGES, Perm.BOOK_APPOINTMENTS, Perm.TAKE_PAYMENTS}
     ),
-    Role.PROFESSIONAL: frozenset({Perm.BOOK_APPOINTMENTS, Perm.VIEW_CLINICAL_NOTES}),
+    # Therapists in small practices register their own patients.
+    Role.PROFESSIONAL: frozenset({Perm.MANAGE_PATIENTS, Perm.BOOK_APPOINTMENTS, Perm.VIEW_CLINICAL_NOTES}),
 }
 
 

@@ -3,8 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from clinic import views
+from clinic import resource_views, views
 from clinic.health import healthz
+from packages import views as package_views
+from patients import views as patient_views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -19,11 +21,38 @@ urlpatterns = [
     path("settings/", views.settings_index, name="settings"),
     path("settings/clinics/new/", views.clinic_create, name="clinic-create"),
     path("settings/clinics/<int:clinic_id>/", views.clinic_edit, name="clinic-edit"),
+    path("settings/catalog/", package_views.catalog_settings, name="catalog-settings"),
+    path("settings/professionals/", resource_views.professional_list, name="settings-professional-list"),
+    path("settings/professionals/new/", resource_views.professional_create, name="settings-professional-create"),
+    path("settings/professionals/hours-row/", resource_views.working_hours_row, name="settings-professional-hours-row"),
+    path(
+        "settings/professionals/<int:professional_id>/",
+        resource_views.professional_edit,
+        name="settings-professional-edit",
+    ),
+    path(
+        "settings/professionals/<int:professional_id>/deactivate/",
+        resource_views.professional_deactivate,
+        name="settings-professional-deactivate",
+    ),
+    path(
+        "settings/professionals/<int:professional_id>/reactivate/",
+        resource_views.professional_reactivate,
+        name="settings-professional-reactivate",
+    ),
+    path("settings/rooms/", resource_views.room_list, name="settings-room-list"),
+    path("settings/rooms/new/", resource_views.room_create, name="settings-room-create"),
+    path("settings/rooms/<int:room_id>/", resource_views.room_edit, name="settings-room-edit"),
+    path("settings/rooms/<int:room_id>/deactivate/", resource_views.room_deactivate, name="settings-room-deactivate"),
+    path("settings/rooms/<int:room_id>/reactivate/", resource_views.room_reactivate, name="settings-room-reactivate"),
     path("patients/", include("patients.urls")),
     path("calendar/", include("scheduling.urls")),
     path("packages/", include("packages.urls")),
     path("finance/", include("billing.urls")),
     path("reports/", include("reports.urls")),
+    # The public self-registration form behind a clinic's link (no login).
+    path("register/<str:token>/", patient_views.self_register, name="self-register"),
+    path("register/<str:token>/done/", patient_views.self_register_done, name="self-register-done"),
     path("api/v1/", include("clinic.api.urls")),
     path("admin/", admin.site.urls),
 ]

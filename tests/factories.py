@@ -3,12 +3,13 @@ fixtures set up data for several organizations at once."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import factory
 from django_scopes import scopes_disabled
 
-from clinic.models import Clinic, Membership, Organization, Role, User
+from clinic.models import Clinic, Membership, Organization, Professional, Role, Room, User, WorkingHours
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -64,3 +65,34 @@ class MembershipFactory(TenantFactory):
     organization = factory.SelfAttribute("clinic.organization")
     user = factory.SubFactory(UserFactory, organization=factory.SelfAttribute("..clinic.organization"))
     role = Role.RECEPTIONIST
+
+
+class ProfessionalFactory(TenantFactory):
+    class Meta:
+        model = Professional
+
+    clinic = factory.SubFactory(ClinicFactory)
+    organization = factory.SelfAttribute("clinic.organization")
+    name = factory.Sequence(lambda n: f"Professional {n}")
+    specialty = "Physiotherapist"
+    color = "#0f766e"
+
+
+class WorkingHoursFactory(TenantFactory):
+    class Meta:
+        model = WorkingHours
+
+    professional = factory.SubFactory(ProfessionalFactory)
+    organization = factory.SelfAttribute("professional.organization")
+    weekday = 0
+    starts_at = datetime.time(8, 0)
+    ends_at = datetime.time(12, 0)
+
+
+class RoomFactory(TenantFactory):
+    class Meta:
+        model = Room
+
+    clinic = factory.SubFactory(ClinicFactory)
+    organization = factory.SelfAttribute("clinic.organization")
+    name = factory.Sequence(lambda n: f"Room {n}")

@@ -3,10 +3,19 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from clinic.api.clinics import ClinicViewSet
+from clinic.api.professionals import ProfessionalViewSet
+from clinic.api.rooms import RoomViewSet
 from clinic.api.token import ObtainTokenView
+from packages.api import PackageTemplateViewSet, ServiceViewSet
+from patients.api import PatientViewSet
 
 router = DefaultRouter()
 router.register("clinics", ClinicViewSet, basename="clinic")
+router.register("professionals", ProfessionalViewSet, basename="professional")
+router.register("rooms", RoomViewSet, basename="room")
+router.register("services", ServiceViewSet, basename="service")
+router.register("package-templates", PackageTemplateViewSet, basename="package-template")
+router.register("patients", PatientViewSet, basename="patient")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

@@ -28,3 +28,8 @@ def is_checkbox(field: BoundField) -> bool:
 @register.filter
 def is_select(field: BoundField) -> bool:
     return isinstance(field.field.widget, forms.Select)
+
+
+@register.filter
+def is_multi_checkbox(field: BoundField) -> bool:
+    return isinstance(field.field.widget, forms.CheckboxSelectMultiple)

@@ -38,8 +38,10 @@ def test_owner_logs_in_switches_clinic_and_language(page, screenshot_dir) -> Non
     expect(page.get_by_role("link", name="Patienten", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Hallo, Helena")).to_be_visible()
     expect(page.get_by_test_id("current-clinic")).to_have_text("Clínica Demo — Moema")
-    # Nothing overflows the laptop viewport, even with German's longer labels.
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    # Nothing overflows a laptop or a landscape tablet, even with German's longer labels.
+    for width in (1024, 1200, 1366):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, width
     page.screenshot(path=str(screenshot_dir / "shell-owner-de.png"), full_page=True)
 
     # A tablet in portrait: the navigation collapses behind the toggler.

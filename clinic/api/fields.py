@@ -1,0 +1,27 @@
+"""Serializer fields that respect the tenant scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from rest_framework import serializers
+
+
+class TenantPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A primary key of a tenant model, looked up in the request's scope.
+
+    DRF evaluates a field's `queryset` argument when the serializer class is
+    defined, where no scope is open; this field builds it per request instead.
+    An id of another organization reads exactly like a missing one
+    ("Invalid pk ... object does not exist"), so nothing leaks.
+    """
+
+    def __init__(self, model: type[models.Model], **kwargs: Any) -> None:
+        self.model = model
+        if not kwargs.get("read_only"):
+            kwargs["queryset"] = model._default_manager.none()
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return self.model._default_manager.all()

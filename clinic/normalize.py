@@ -1,0 +1,55 @@
+"""Normal forms of what people type, for comparing and searching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+from django.utils.translation import gettext as _
+
+from clinic.errors import ValidationFailed
+
+
+def search_key(text: str) -> str:
+    """Lower-case, accent-free, single-spaced: "  João  d'Ávila" -> "joao d'avila"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(stripped.casefold().split())
+
+
+def document_key(document: str) -> str:
+    """A document number's letters and digits only, upper-case: "123.456.789-09" -> "12345678909"."""
+    return re.sub(r"[^0-9A-Za-z]", "", document).upper()
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def phone_e164(raw: str, *, region: str, field: str) -> str:
+    """A phone number in E.164 (+5511987654321), read as local to `region` when it
+    has no country code. Empty stays empty; anything unreadable is a field error."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, region.upper())
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationFailed(
+            fields={field: [_("“%(value)s” is not a valid phone number.") % {"value": raw}]},
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_display(e164: str) -> str:
+    """E.164 as people read it: +5511987654321 -> +55 11 98765-4321."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

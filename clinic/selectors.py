@@ -1,0 +1,102 @@
+"""Reads of the clinic app that other apps and pages share: professionals, their
+working hours and rooms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Sequence
+
+from django.db.models import QuerySet
+
+from clinic.models import Clinic, Membership, Professional, Room, User, WorkingHours
+
+_DAY = dt.timedelta(days=1)
+
+
+def professionals_for_clinic(clinic: Clinic, *, active_only: bool = True) -> QuerySet[Professional]:
+    """The clinic's professionals by name, with their clinic, user and working
+    hours loaded (`professional_is_working` then needs no query)."""
+    queryset = (
+        Professional.objects.filter(clinic=clinic)
+        .select_related("clinic", "user")
+        .prefetch_related("working_hours")
+        .order_by("name", "pk")
+    )
+    return queryset.filter(is_active=True) if active_only else queryset
+
+
+def rooms_for_clinic(clinic: Clinic, *, active_only: bool = True) -> QuerySet[Room]:
+    queryset = Room.objects.filter(clinic=clinic).order_by("name", "pk")
+    return queryset.filter(is_active=True) if active_only else queryset
+
+
+def users_for_clinic(clinic: Clinic) -> QuerySet[User]:
+    """Active users with a membership (any role) in the clinic: the people a
+    professional profile can be linked to."""
+    return (
+        User.objects.filter(
+            organization_id=clinic.organization_id,
+            is_active=True,
+            memberships__clinic=clinic,
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def clinic_membership(memberships: Iterable[Membership], clinic: Clinic) -> Membership | None:
+    """The caller's membership in `clinic`, from the memberships the tenant
+    middleware already loaded (no query)."""
+    return next((m for m in memberships if m.clinic_id == clinic.pk), None)
+
+
+def _seconds(moment: dt.time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+def _merged_day(intervals: Sequence[WorkingHours], weekday: int) -> list[tuple[int, int]]:
+    """One weekday's intervals as (start, end) seconds since midnight, touching
+    ones merged: 08:00-12:00 and 12:00-18:00 cover a 11:30-12:30 appointment."""
+    spans = sorted((_seconds(i.starts_at), _seconds(i.ends_at)) for i in intervals if i.weekday == weekday)
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def professional_is_working(professional: Professional, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether [start, end) lies entirely inside the professional's working hours.
+
+    The datetimes must be timezone-aware; they are read as wall-clock time in
+    the clinic's time zone, where the working hours are kept. An inactive
+    professional is not working. Uses the prefetched `working_hours` when the
+    caller loaded them (`professionals_for_clinic` does).
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("professional_is_working needs timezone-aware datetimes")
+    if end <= start:
+        raise ValueError("the end must be after the start")
+    if not professional.is_active:
+        return False
+    zone = zoneinfo.ZoneInfo(professional.clinic.time_zone)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    intervals = list(professional.working_hours.all())
+    # An appointment past midnight must be covered on each day it touches.
+    day = local_start.date()
+    while day <= local_end.date():
+        day_start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+        segment_start = max(local_start, day_start)
+        segment_end = min(local_end, dt.datetime.combine(day + _DAY, dt.time.min, tzinfo=zone))
+        if segment_end > segment_start:
+            # Wall-clock seconds since midnight (a DST day is not 86 400 s long).
+            from_s = _seconds(segment_start.time())
+            until_s = 86400 if segment_end.date() > day else _seconds(segment_end.time())
+            covered = any(s <= from_s and until_s <= e for s, e in _merged_day(intervals, day.weekday()))
+            if not covered:
+                return False
+        day += _DAY
+    return True
