@@ -307,3 +307,16 @@ class Room(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OrganizationSequence(TenantModel):
+    """A per-organization counter for human-readable numbers (package numbers)."""
+
+    name = models.CharField(max_length=60)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="organization_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"

@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from clinic.errors import ApplicationError, ValidationFailed
-from clinic.models import Clinic, Membership, Organization, Role, User
+from clinic.models import Clinic, Membership, Organization, OrganizationSequence, Role, User
 from clinic.tenancy import organization_scope
 
 
@@ -129,3 +129,18 @@ def membership_set(*, user: User, clinic: Clinic, role: Role | str) -> Membershi
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
+
+
+def sequence_next(*, organization_id: int, name: str) -> int:
+    """The next value of an organization's counter, without races: concurrent
+    callers queue on the row lock and each gets its own value. Must run inside
+    the caller's transaction, so a rolled-back caller gives its number back."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("sequence_next must run inside a transaction")
+    OrganizationSequence.objects.bulk_create(
+        [OrganizationSequence(organization_id=organization_id, name=name)], ignore_conflicts=True
+    )
+    counter = OrganizationSequence.objects.select_for_update().get(organization_id=organization_id, name=name)
+    counter.value += 1
+    counter.save(update_fields=["value"])
+    return counter.value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from clinic.errors import ApplicationError, PermissionDenied
+from clinic.errors import ApplicationError, Conflict, PermissionDenied
 
 
 class SharedReadOnly(PermissionDenied):
@@ -24,3 +24,29 @@ class BudgetExceeded(ApplicationError):
 
     code = "budget_exceeded"
     default_detail = _("The package's budget would be exceeded.")
+
+
+class PackageExhausted(ApplicationError):
+    """Nothing left to book or debit (K10): the package needs an adjustment."""
+
+    code = "package_exhausted"
+    default_detail = _(
+        "This package has no session available. Change the package's number of sessions if the patient bought more."
+    )
+
+
+class PackageInactive(ApplicationError):
+    """An inactive or finished package accepts no booking and no debit (K5)."""
+
+    code = "package_inactive"
+    default_detail = _("This package is not active: it accepts no new bookings or debits.")
+
+
+class AppointmentHasOtherPackage(Conflict):
+    code = "appointment_has_other_package"
+    default_detail = _("This appointment already holds a session of another package. Release it first.")
+
+
+class PackageDebited(ApplicationError):
+    code = "package_debited"
+    default_detail = _("Sessions of this package were already debited: deactivate it instead of deleting it.")

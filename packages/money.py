@@ -134,3 +134,23 @@ def excel_currency_format(code: str) -> str:
     """An Excel number format showing the currency symbol and two places."""
     symbol = currency_symbol(code).replace('"', "")
     return f'"{symbol}" #,##0.00;-"{symbol}" #,##0.00'
+
+
+def average(total: Decimal, sessions: int) -> Decimal:
+    """A package's average value per session, shown in its history (K9)."""
+    if sessions <= 0:
+        return ZERO
+    return (Decimal(total) / sessions).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def next_session_value(amount_open: Decimal, sessions_remaining: int) -> Decimal:
+    """What the next debited session is worth: the open amount shared over the
+    sessions not yet used, cut down to the cent; the last session takes all
+    that is open. Without manual changes this is K9's rule exactly
+    (1000.00 / 3 = 333.33, 333.33, 333.34), and after a manual change of the
+    total or the sessions the open amount still reaches exactly zero."""
+    if sessions_remaining <= 0:
+        raise ValueError("no session left to value")
+    if sessions_remaining == 1:
+        return amount_open
+    return (amount_open / sessions_remaining).quantize(CENT, rounding=ROUND_DOWN)

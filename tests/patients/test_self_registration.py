@@ -89,7 +89,8 @@ def test_known_document_gets_the_same_answer_and_reveals_nothing(alice, joao, te
     assert (fresh.status_code, fresh["Location"]) == (known.status_code, known["Location"])
     impostor = next(p for p in _self_registered(tenant_a.organization) if p.full_name == "Impostor")
     assert impostor.document == ""
-    assert impostor.review_note == "The document number 123.456.789-09 given here is already on file."
+    # The note is for the clinic's staff, in the clinic's language.
+    assert impostor.review_note == "O número de documento 123.456.789-09 informado já está cadastrado."
     joao.refresh_from_db()
     assert joao.full_name == "João Conceição"
 
