@@ -7,6 +7,7 @@ environment variable; the defaults make `make run` work with nothing set.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -199,7 +200,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Monthly packages start their new cycle early on the 1st; the job runs
+    # daily so a day the worker was down is caught up, and renews a month once.
+    "renew-monthly-packages": {
+        "task": "packages.tasks.renew_monthly_packages",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken

@@ -15,3 +15,6 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 LANGUAGE_CODE = "en"
+# Tasks run inline in tests (a worker is not part of the suite); the broker
+# path through Redis is tested on its own in tests/clinic/test_jobs.py.
+CELERY_TASK_ALWAYS_EAGER = True

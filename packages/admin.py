@@ -14,7 +14,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.errors import ApplicationError
 from packages import services
-from packages.models import PackageTemplate, PackageTemplateItem, PackageTemplateServiceLimit, Service
+from packages.models import (
+    LedgerEntry,
+    PackageTemplate,
+    PackageTemplateItem,
+    PackageTemplateServiceLimit,
+    PatientPackage,
+    Service,
+)
 
 
 class ReadOnlyAdmin(SimpleHistoryAdmin):
@@ -95,3 +102,32 @@ class PackageTemplateAdmin(ReadOnlyAdmin):
     actions = [deactivate, reactivate]
     exclude = ["organization"]
     inlines = [ItemInline, LimitInline]
+
+
+class LedgerEntryInline(admin.TabularInline):
+    """The package's ledger, read-only: entries are never edited or deleted."""
+
+    model = LedgerEntry
+    fields = ["seq", "kind", "created_at", "status", "sessions_total", "sessions_used", "amount_open", "actor"]
+    readonly_fields = fields
+    ordering = ["seq"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PatientPackage)
+class PatientPackageAdmin(ReadOnlyAdmin):
+    """Read-only: packages change only through `packages.ledger`."""
+
+    list_display = ["number", "name", "patient", "status", "sessions_total", "sessions_used", "amount_open"]
+    list_filter = ["status", "renewal"]
+    list_select_related = ["patient"]
+    search_fields = ["number", "name"]
+    exclude = ["organization"]
+    inlines = [LedgerEntryInline]

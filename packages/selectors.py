@@ -12,7 +12,14 @@ from clinic.errors import NotFound
 from clinic.models import CatalogSharing, Clinic
 from packages import money
 from packages.budget import Budget, ServiceLimit
-from packages.models import PackageTemplate, PackageTemplateItem, PackageTemplateServiceLimit, Service
+from packages.models import (
+    LedgerEntry,
+    PackageTemplate,
+    PackageTemplateItem,
+    PackageTemplateServiceLimit,
+    PatientPackage,
+    Service,
+)
 
 
 def visibility(clinic: Clinic, *, prefix: str = "") -> Q:
@@ -184,4 +191,33 @@ def template_terms_snapshot(template: PackageTemplate, clinic: Clinic) -> dict[s
         "commission_kind": template.commission_kind,
         "commission_value": str(template.commission_value),
         "trigger_service": template.trigger_service_id,
+    }
+
+
+# Patient packages
+
+
+def patient_packages(*, patient: Any | None = None, include_deleted: bool = False) -> QuerySet[PatientPackage]:
+    """Patient packages, newest first, with what their list rows show."""
+    queryset = PatientPackage.objects.select_related("patient", "clinic", "template")
+    if patient is not None:
+        queryset = queryset.filter(patient=patient)
+    if not include_deleted:
+        queryset = queryset.filter(deleted_at__isnull=True)
+    return queryset.order_by("-created_at", "-pk")
+
+
+def package_entries(package: PatientPackage) -> QuerySet[LedgerEntry]:
+    """The package's ledger in order, oldest first."""
+    return LedgerEntry.objects.filter(package=package).select_related("actor").order_by("seq")
+
+
+def package_balance_details(package: PatientPackage) -> dict[str, int]:
+    """Seed 000's "more balance details": booked, attended, remaining, available."""
+    return {
+        "total": package.sessions_total,
+        "booked": package.sessions_booked,
+        "attended": package.sessions_used,
+        "remaining": package.sessions_remaining,
+        "available": package.sessions_available,
     }

@@ -7,6 +7,7 @@ from clinic.api.professionals import ProfessionalViewSet
 from clinic.api.rooms import RoomViewSet
 from clinic.api.token import ObtainTokenView
 from packages.api import PackageTemplateViewSet, ServiceViewSet
+from packages.patient_api import PatientPackageViewSet
 from patients.api import PatientViewSet
 
 router = DefaultRouter()
@@ -16,6 +17,7 @@ router.register("rooms", RoomViewSet, basename="room")
 router.register("services", ServiceViewSet, basename="service")
 router.register("package-templates", PackageTemplateViewSet, basename="package-template")
 router.register("patients", PatientViewSet, basename="patient")
+router.register("patient-packages", PatientPackageViewSet, basename="patient-package")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

@@ -374,3 +374,17 @@ def test_reconcile_reports_drift(link, scope) -> None:
         PatientPackage.objects.filter(pk=package.pk).update(sessions_total=5)  # a bug or a hand edit
     package.refresh_from_db()
     assert ledger.package_reconcile(package).differences == {"sessions_total": (5, 4)}
+
+
+@pytest.mark.django_db
+def test_admin_shows_packages_read_only(alice, link) -> None:
+    from tests.conftest import login
+
+    package = link()
+    alice.is_staff = alice.is_superuser = True
+    alice.save()
+    client = login(alice)
+    page = client.get(f"/admin/packages/patientpackage/{package.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert client.post(f"/admin/packages/patientpackage/{package.pk}/delete/").status_code == 403

@@ -1,0 +1,243 @@
+"""`/api/v1/patient-packages/`: packages sold to patients, their history, and
+the consumption actions integrations call (debit, credit, renew)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from clinic.api.base import TenantViewSet
+from clinic.api.fields import TenantPrimaryKeyField
+from clinic.errors import ValidationFailed
+from clinic.models import Room
+from clinic.permissions import Perm
+from packages import ledger, money, selectors
+from packages.history import history_rows
+from packages.models import PackageStatus, PackageTemplate, PatientPackage
+from patients.models import AccessChannel, Patient
+from patients.services import access_log_record
+from scheduling.models import Appointment
+
+
+def _money(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleTemplateField(serializers.PrimaryKeyRelatedField):
+    """A template the caller's clinic sees; any other id reads as missing."""
+
+    def get_queryset(self) -> QuerySet[PackageTemplate]:
+        return selectors.visible_templates(clinic=self.context["request"].clinic)
+
+
+class PatientPackageSerializer(serializers.ModelSerializer):
+    sessions_remaining = serializers.IntegerField(read_only=True)
+    sessions_available = serializers.IntegerField(read_only=True)
+    price_per_session = serializers.SerializerMethodField()
+    average_price = _money(read_only=True)
+
+    class Meta:
+        model = PatientPackage
+        fields = [
+            "id",
+            "number",
+            "patient",
+            "clinic",
+            "template",
+            "name",
+            "status",
+            "sessions_total",
+            "sessions_booked",
+            "sessions_used",
+            "sessions_remaining",
+            "sessions_available",
+            "amount_total",
+            "amount_open",
+            "price_per_session",
+            "average_price",
+            "paid_at",
+            "insurer",
+            "authorization",
+            "room",
+            "mobile",
+            "reminder_hours",
+            "notes",
+            "renewal",
+            "renewed_through",
+            "posting",
+            "validity_days",
+            "commission_kind",
+            "commission_value",
+            "terms",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_price_per_session(self, package: PatientPackage) -> str:
+        return str(money.price_per_session(package.amount_total, package.sessions_total))
+
+
+class LinkSerializer(serializers.Serializer):
+    """Create with `patient` and either `template` or `sessions` + `total_price`."""
+
+    patient = TenantPrimaryKeyField(Patient)
+    template = VisibleTemplateField(required=False, allow_null=True)
+    sessions = serializers.IntegerField(required=False)
+    total_price = _money(required=False)
+    paid_at = serializers.DateField(required=False, allow_null=True)
+    insurer = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    authorization = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    room = TenantPrimaryKeyField(Room, required=False, allow_null=True)
+    mobile = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    reminder_hours = serializers.IntegerField(required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("template") is None and ("sessions" not in attrs or "total_price" not in attrs):
+            raise serializers.ValidationError(
+                {"template": ["Give a template, or the number of sessions and the total price."]}
+            )
+        return attrs
+
+
+class ChangeSerializer(serializers.Serializer):
+    """A manual change (K7): only the fields sent are changed."""
+
+    sessions_total = serializers.IntegerField(required=False)
+    amount_total = _money(required=False)
+    paid_at = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=[PackageStatus.ACTIVE, PackageStatus.INACTIVE], required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class AppointmentActionSerializer(serializers.Serializer):
+    appointment = TenantPrimaryKeyField(Appointment)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    status = serializers.CharField()
+    note = serializers.CharField()
+    sessions_balance = serializers.IntegerField()
+    amount_balance = _money()
+    average_price = _money()
+    appointment = serializers.IntegerField(source="appointment_id", allow_null=True)
+
+
+class PatientPackageFilter(filters.FilterSet):
+    patient = filters.NumberFilter(field_name="patient_id")
+    clinic = filters.NumberFilter(field_name="clinic_id")
+    status = filters.ChoiceFilter(choices=PackageStatus.choices)
+
+    class Meta:
+        model = PatientPackage
+        fields: list[str] = []
+
+
+class PatientPackageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet):
+    """Packages sold to patients. `PATCH` is a manual change of sessions,
+    total value, payment date, status or notes; `DELETE` works only while no
+    session was debited (deactivate otherwise)."""
+
+    serializer_class = PatientPackageSerializer
+    filterset_class = PatientPackageFilter
+    write_permission = Perm.LINK_PACKAGES
+    action_permissions = {
+        "partial_update": Perm.CHANGE_PACKAGE_VALUES,
+        "destroy": Perm.DELETE_LEDGER_RECORDS,
+        "renew": Perm.CHANGE_PACKAGE_VALUES,
+        "debit": Perm.BOOK_APPOINTMENTS,
+        "credit": Perm.BOOK_APPOINTMENTS,
+    }
+
+    def get_base_queryset(self) -> QuerySet[PatientPackage]:
+        return selectors.patient_packages()
+
+    def _respond(self, package: PatientPackage, code: int = status.HTTP_200_OK) -> Response:
+        return Response(PatientPackageSerializer(self.get_queryset().get(pk=package.pk)).data, status=code)
+
+    @extend_schema(request=LinkSerializer, responses={201: PatientPackageSerializer})
+    def create(self, request: Request) -> Response:
+        payload = LinkSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        patient: Patient = data.pop("patient")
+        package = ledger.package_link(
+            patient=patient,
+            clinic=request.clinic,  # type: ignore[attr-defined]
+            actor=request.user,  # type: ignore[arg-type]
+            **data,
+        )
+        return self._respond(package, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ChangeSerializer, responses=PatientPackageSerializer)
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        package = self.get_object()
+        payload = ChangeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ledger.package_change(package=package, actor=request.user, **payload.validated_data)  # type: ignore[arg-type]
+        return self._respond(package)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ledger.package_delete(package=self.get_object(), actor=request.user)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        """The package's ledger, oldest first: seed 001's history columns."""
+        package = self.get_object()
+        access_log_record(
+            request=request, patients=[package.patient], channel=AccessChannel.API, what="package history"
+        )
+        page = self.paginate_queryset(selectors.package_entries(package))
+        assert page is not None
+        rows = history_rows(page, ZoneInfo(package.clinic.time_zone))
+        return self.get_paginated_response(HistoryEntrySerializer(rows, many=True).data)
+
+    def _appointment(self, request: Request, package: PatientPackage) -> Appointment:
+        payload = AppointmentActionSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        appointment: Appointment = payload.validated_data["appointment"]
+        if appointment.patient_id != package.patient_id:
+            raise ValidationFailed(fields={"appointment": ["This appointment is another patient's."]})
+        return appointment
+
+    @extend_schema(request=AppointmentActionSerializer, responses=PatientPackageSerializer)
+    @action(detail=True, methods=["post"])
+    def debit(self, request: Request, pk: str | None = None) -> Response:
+        """Debit one session for the appointment (idempotent)."""
+        package = self.get_object()
+        appointment = self._appointment(request, package)
+        ledger.package_debit(package=package, appointment=appointment, actor=request.user)  # type: ignore[arg-type]
+        return self._respond(package)
+
+    @extend_schema(request=AppointmentActionSerializer, responses=PatientPackageSerializer)
+    @action(detail=True, methods=["post"])
+    def credit(self, request: Request, pk: str | None = None) -> Response:
+        """Give the appointment's debited session back (idempotent)."""
+        package = self.get_object()
+        appointment = self._appointment(request, package)
+        ledger.package_credit(package=package, appointment=appointment, actor=request.user)  # type: ignore[arg-type]
+        return self._respond(package)
+
+    @extend_schema(request=None, responses=PatientPackageSerializer)
+    @action(detail=True, methods=["post"])
+    def renew(self, request: Request, pk: str | None = None) -> Response:
+        """Start the next monthly cycle now."""
+        package = self.get_object()
+        if ledger.package_renew(package=package, actor=request.user) is None:  # type: ignore[arg-type]
+            raise ValidationFailed("This package is already renewed for that month.", code="already_renewed")
+        return self._respond(package)

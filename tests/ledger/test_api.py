@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_scopes import scopes_disabled
+
+from clinic.tenancy import organization_scope
+from packages import ledger
+from packages.models import LedgerEntry, PatientPackage
+from tests.conftest import api_client
+from tests.ledger.conftest import make_appointment
+from tests.packages.factories import ServiceFactory, make_template
+
+
+@pytest.fixture
+def physio_10(tenant_a):
+    physio = ServiceFactory(clinic=tenant_a.central, name="Fisioterapia", price=Decimal("120.00"), is_shared=True)
+    return make_template(
+        tenant_a.central, [(physio, 10)], name="Pacote 10 sessões de Fisioterapia", price=Decimal("1000.00"),
+        is_shared=True,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_link_from_a_template_copies_its_terms(bob, patient, physio_10) -> None:
+    response = api_client(bob).post(
+        "/api/v1/patient-packages/",
+        {"patient": patient.pk, "template": physio_10.pk, "insurer": "Unimed", "reminder_hours": 24},
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert {k: body[k] for k in [
+        "name", "status", "sessions_total", "sessions_booked", "sessions_used", "sessions_remaining",
+        "sessions_available", "amount_total", "amount_open", "price_per_session", "insurer", "reminder_hours",
+    ]} == {
+        "name": "Pacote 10 sessões de Fisioterapia", "status": "active", "sessions_total": 10, "sessions_booked": 0,
+        "sessions_used": 0, "sessions_remaining": 10, "sessions_available": 10, "amount_total": "1000.00",
+        "amount_open": "1000.00", "price_per_session": "100.00", "insurer": "Unimed", "reminder_hours": 24,
+    }  # fmt: skip
+    assert body["terms"]["items"][0]["quantity"] == 10
+    # Editing the template later does not change the package (X4).
+    with scopes_disabled():
+        physio_10.price = Decimal("1500.00")
+        physio_10.save()
+        assert PatientPackage.objects.get(pk=body["id"]).amount_total == Decimal("1000.00")
+
+
+@pytest.mark.django_db
+def test_link_direct_and_its_errors(bob, patient) -> None:
+    client = api_client(bob)
+    response = client.post(
+        "/api/v1/patient-packages/", {"patient": patient.pk, "sessions": 3, "total_price": "1000.00"}
+    )
+    assert response.status_code == 201
+    assert response.json()["price_per_session"] == "333.33"
+    response = client.post("/api/v1/patient-packages/", {"patient": patient.pk, "sessions": 0, "total_price": "100.00"})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"sessions": ["The number of sessions must be at least 1."]}
+    response = client.post("/api/v1/patient-packages/", {"patient": patient.pk})
+    assert response.json()["fields"] == {
+        "template": ["Give a template, or the number of sessions and the total price."]
+    }
+
+
+@pytest.mark.django_db
+def test_debit_and_credit_actions_and_history(bob, patient, link) -> None:
+    package = link(4, "1000.00")
+    session = make_appointment(patient)
+    client = api_client(bob)
+    url = f"/api/v1/patient-packages/{package.pk}"
+    body = client.post(f"{url}/debit/", {"appointment": session.pk}).json()
+    assert (body["sessions_used"], body["amount_open"]) == (1, "750.00")
+    body = client.post(f"{url}/debit/", {"appointment": session.pk}).json()  # idempotent
+    assert (body["sessions_used"], body["amount_open"]) == (1, "750.00")
+    body = client.post(f"{url}/credit/", {"appointment": session.pk}).json()
+    assert (body["sessions_used"], body["sessions_booked"], body["amount_open"]) == (0, 1, "1000.00")
+    history = client.get(f"{url}/history/").json()["results"]
+    assert [(h["kind"], h["sessions_balance"], h["amount_balance"], h["average_price"]) for h in history] == [
+        ("created", 4, "1000.00", "250.00"),
+        ("debit", 3, "750.00", "250.00"),
+        ("credit", 4, "1000.00", "250.00"),
+    ]
+    assert history[1]["appointment"] == session.pk
+    assert history[1]["note"].startswith("Debited by session ")
+
+
+@pytest.mark.django_db
+def test_exhausted_and_inactive_answer_with_their_codes(bob, alice, patient, link) -> None:
+    package = link(1, "90.00")
+    client = api_client(bob)
+    url = f"/api/v1/patient-packages/{package.pk}"
+    assert client.post(f"{url}/debit/", {"appointment": make_appointment(patient).pk}).status_code == 200
+    response = client.post(f"{url}/debit/", {"appointment": make_appointment(patient).pk})
+    assert (response.status_code, response.json()["code"]) == (400, "package_inactive")
+    other = link(1, "90.00")
+    with organization_scope(patient.organization_id):
+        ledger.package_reserve(package=other, appointment=make_appointment(patient), actor=alice)
+    response = client.post(f"/api/v1/patient-packages/{other.pk}/debit/", {"appointment": make_appointment(patient).pk})
+    assert (response.status_code, response.json()["code"]) == (400, "package_exhausted")
+
+
+@pytest.mark.django_db
+def test_manual_change_needs_the_permission(bob, alice, link) -> None:
+    package = link(4, "1000.00")
+    assert api_client(bob).patch(f"/api/v1/patient-packages/{package.pk}/", {"sessions_total": 6}).status_code == 403
+    response = api_client(alice).patch(f"/api/v1/patient-packages/{package.pk}/", {"sessions_total": 6})
+    assert (response.status_code, response.json()["sessions_total"]) == (200, 6)
+    response = api_client(alice).patch(f"/api/v1/patient-packages/{package.pk}/", {"status": "inactive"})
+    assert response.json()["status"] == "inactive"
+    note = api_client(alice).get(f"/api/v1/patient-packages/{package.pk}/history/").json()["results"][-1]["note"]
+    assert note == "Package changed: status: inactive"
+
+
+@pytest.mark.django_db
+def test_delete_refused_after_a_debit(alice, patient, link) -> None:
+    package = link(4)
+    with organization_scope(patient.organization_id):
+        ledger.package_debit(package=package, appointment=make_appointment(patient), actor=alice)
+    response = api_client(alice).delete(f"/api/v1/patient-packages/{package.pk}/")
+    assert (response.status_code, response.json()["code"]) == (400, "package_debited")
+    fresh = link(2)
+    assert api_client(alice).delete(f"/api/v1/patient-packages/{fresh.pk}/").status_code == 204
+    assert api_client(alice).get(f"/api/v1/patient-packages/{fresh.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_another_organizations_package_and_appointment_are_invisible(
+    alice, charlie, patient, foreign_patient_b, link
+) -> None:
+    foreign = link(3, "300.00", patient=foreign_patient_b)
+    client = api_client(alice)
+    for method, path in [
+        ("get", f"/api/v1/patient-packages/{foreign.pk}/"),
+        ("get", f"/api/v1/patient-packages/{foreign.pk}/history/"),
+        ("patch", f"/api/v1/patient-packages/{foreign.pk}/"),
+        ("delete", f"/api/v1/patient-packages/{foreign.pk}/"),
+        ("post", f"/api/v1/patient-packages/{foreign.pk}/debit/"),
+        ("post", f"/api/v1/patient-packages/{foreign.pk}/credit/"),
+        ("post", f"/api/v1/patient-packages/{foreign.pk}/renew/"),
+    ]:
+        response = getattr(client, method)(path, {})
+        assert response.status_code == 404, path
+        assert response.json()["code"] == "not_found"
+    assert client.get("/api/v1/patient-packages/").json()["count"] == 0
+    # A foreign patient or appointment id in a request body reads as missing.
+    response = client.post(
+        "/api/v1/patient-packages/", {"patient": foreign_patient_b.pk, "sessions": 1, "total_price": "1"}
+    )
+    assert response.json()["fields"]["patient"] == [f'Invalid pk "{foreign_patient_b.pk}" - object does not exist.']
+    own = link(2)
+    foreign_session = make_appointment(foreign_patient_b)
+    response = client.post(f"/api/v1/patient-packages/{own.pk}/debit/", {"appointment": foreign_session.pk})
+    assert response.status_code == 400
+    with scopes_disabled():
+        assert LedgerEntry.objects.filter(package=foreign).count() == 1
+
+
+def _count(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(path).status_code == 200
+    return len(context.captured_queries)
+
+
+@pytest.mark.django_db
+def test_list_and_history_query_counts_do_not_grow(alice, patient, link) -> None:
+    client = api_client(alice)
+    package = link(30, "3000.00")
+    one = (
+        _count(client, "/api/v1/patient-packages/"),
+        _count(client, f"/api/v1/patient-packages/{package.pk}/history/"),
+    )
+    for _ in range(20):
+        link(2, "100.00")
+    with organization_scope(patient.organization_id):
+        for _ in range(20):
+            ledger.package_debit(package=package, appointment=make_appointment(patient), actor=alice)
+    many = (
+        _count(client, "/api/v1/patient-packages/"),
+        _count(client, f"/api/v1/patient-packages/{package.pk}/history/"),
+    )
+    assert many == one
