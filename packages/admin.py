@@ -108,7 +108,7 @@ class LedgerEntryInline(admin.TabularInline):
     """The package's ledger, read-only: entries are never edited or deleted."""
 
     model = LedgerEntry
-    fields = ["seq", "kind", "created_at", "status", "sessions_total", "sessions_used", "amount_open", "actor"]
+    fields = ("seq", "kind", "created_at", "status", "sessions_total", "sessions_used", "amount_open", "actor")
     readonly_fields = fields
     ordering = ["seq"]
     extra = 0

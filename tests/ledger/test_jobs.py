@@ -58,6 +58,6 @@ def test_reconcile_command_reports_clean_and_drifting_packages(tenant_a, link) -
     with scopes_disabled():
         PatientPackage.objects.filter(pk=package.pk).update(amount_open=500)
     out = StringIO()
-    with pytest.raises(CommandError, match="1 packages checked, 1 with drift."):
+    with pytest.raises(CommandError, match=r"1 packages checked, 1 with drift\."):
         call_command("reconcile_packages", "--organization", str(tenant_a.organization.pk), stdout=out)
     assert f"{package.number} (id {package.pk}): amount_open: cached 500.00, ledger 1000.00" in out.getvalue()
