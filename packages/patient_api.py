@@ -125,7 +125,7 @@ class AppointmentActionSerializer(serializers.Serializer):
     appointment = TenantPrimaryKeyField(Appointment)
 
 
-class HistoryEntrySerializer(serializers.Serializer):
+class PackageHistoryEntrySerializer(serializers.Serializer):
     kind = serializers.CharField()
     created_at = serializers.DateTimeField()
     status = serializers.CharField()
@@ -194,7 +194,7 @@ class PatientPackageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         ledger.package_delete(package=self.get_object(), actor=request.user)  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    @extend_schema(responses=PackageHistoryEntrySerializer(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk: str | None = None) -> Response:
         """The package's ledger, oldest first: seed 001's history columns."""
@@ -205,7 +205,7 @@ class PatientPackageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         page = self.paginate_queryset(selectors.package_entries(package))
         assert page is not None
         rows = history_rows(page, ZoneInfo(package.clinic.time_zone))
-        return self.get_paginated_response(HistoryEntrySerializer(rows, many=True).data)
+        return self.get_paginated_response(PackageHistoryEntrySerializer(rows, many=True).data)
 
     def _appointment(self, request: Request, package: PatientPackage) -> Appointment:
         payload = AppointmentActionSerializer(data=request.data, context=self.get_serializer_context())

@@ -112,17 +112,17 @@ class PatientSerializer(serializers.ModelSerializer):
         return patient.is_minor_on(self._today(patient)) and not patient.has_guardian
 
 
-class HistoryChangeSerializer(serializers.Serializer):
+class PatientFieldChangeSerializer(serializers.Serializer):
     field = serializers.CharField()
     old = serializers.CharField(allow_null=True)
     new = serializers.CharField(allow_null=True)
 
 
-class HistoryEntrySerializer(serializers.Serializer):
+class PatientChangeSerializer(serializers.Serializer):
     date = serializers.DateTimeField(source="when")
     user = serializers.CharField(allow_null=True)
     type = serializers.SerializerMethodField()
-    changes = HistoryChangeSerializer(many=True)
+    changes = PatientFieldChangeSerializer(many=True)
 
     def get_type(self, entry: selectors.HistoryEntry) -> str:
         return {"+": "created", "~": "changed", "-": "deleted"}[entry.kind]
@@ -220,14 +220,14 @@ class PatientViewSet(
     def _fresh(self, patient: Patient) -> Patient:
         return self.get_queryset().get(pk=patient.pk)
 
-    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    @extend_schema(responses=PatientChangeSerializer(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk: str | None = None) -> Response:
         """Who changed what and when (newest first)."""
         patient = self.get_object()
         services.access_log_record(request=request, patients=[patient], channel=AccessChannel.API, what="history")
         page = self.paginate_queryset(selectors.patient_history(patient))
-        return self.get_paginated_response(HistoryEntrySerializer(page, many=True).data)
+        return self.get_paginated_response(PatientChangeSerializer(page, many=True).data)
 
     @extend_schema(responses=AccessLogSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="access-log")
