@@ -5,12 +5,11 @@ through these functions."""
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
@@ -18,18 +17,10 @@ from django.utils.translation import gettext as _
 
 from clinic.errors import ApplicationError, ValidationFailed
 from clinic.models import Clinic, Membership, Professional, Room, User, Weekday, WorkingHours
+from clinic.unset import KEEP, Keep
 
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_COLOR = "#0f766e"
-
-
-class _Keep(enum.Enum):
-    """Marks an argument of an `_update` service the caller did not pass."""
-
-    KEEP = "keep"
-
-
-KEEP: Final = _Keep.KEEP
 
 
 @dataclass(frozen=True)
@@ -204,31 +195,31 @@ def professional_create(
 def professional_update(
     *,
     professional: Professional,
-    clinic: Clinic | _Keep = KEEP,
-    name: str | _Keep = KEEP,
-    specialty: str | _Keep = KEEP,
-    color: str | _Keep = KEEP,
-    user: User | _Keep | None = KEEP,
-    working_hours: Sequence[WorkingInterval] | _Keep = KEEP,
+    clinic: Clinic | Keep = KEEP,
+    name: str | Keep = KEEP,
+    specialty: str | Keep = KEEP,
+    color: str | Keep = KEEP,
+    user: User | Keep | None = KEEP,
+    working_hours: Sequence[WorkingInterval] | Keep = KEEP,
 ) -> Professional:
     """Change a professional; `working_hours`, when given, replaces the whole week."""
     # Lock the row: two editors replacing the working hours at once would both
     # delete the old week and both insert theirs, leaving overlapping doubles.
     professional = Professional.objects.select_for_update().select_related("clinic").get(pk=professional.pk)
     check_user = False
-    if not isinstance(clinic, _Keep) and clinic.pk != professional.clinic_id:
+    if not isinstance(clinic, Keep) and clinic.pk != professional.clinic_id:
         professional.clinic = clinic
         check_user = True
-    if not isinstance(user, _Keep) and (user.pk if user else None) != professional.user_id:
+    if not isinstance(user, Keep) and (user.pk if user else None) != professional.user_id:
         professional.user = user
         check_user = True
-    if not isinstance(name, _Keep):
+    if not isinstance(name, Keep):
         professional.name = name.strip()
-    if not isinstance(specialty, _Keep):
+    if not isinstance(specialty, Keep):
         professional.specialty = specialty.strip()
-    if not isinstance(color, _Keep):
+    if not isinstance(color, Keep):
         professional.color = color.strip().lower()
-    hours = None if isinstance(working_hours, _Keep) else working_hours
+    hours = None if isinstance(working_hours, Keep) else working_hours
     _validate_professional(professional, check_user=check_user, working_hours=hours)
     _save_professional(professional)
     if hours is not None:
@@ -273,11 +264,11 @@ def room_create(*, clinic: Clinic, name: str, is_active: bool = True) -> Room:
 
 
 @transaction.atomic
-def room_update(*, room: Room, name: str | _Keep = KEEP, clinic: Clinic | _Keep = KEEP) -> Room:
+def room_update(*, room: Room, name: str | Keep = KEEP, clinic: Clinic | Keep = KEEP) -> Room:
     room = Room.objects.select_for_update().get(pk=room.pk)
-    if not isinstance(name, _Keep):
+    if not isinstance(name, Keep):
         room.name = name.strip()
-    if not isinstance(clinic, _Keep):
+    if not isinstance(clinic, Keep):
         room.clinic = clinic
     _validate_room(room)
     _save_room(room)

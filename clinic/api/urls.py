@@ -9,6 +9,7 @@ from clinic.api.token import ObtainTokenView
 from packages.api import PackageTemplateViewSet, ServiceViewSet
 from packages.patient_api import PatientPackageViewSet
 from patients.api import PatientViewSet
+from scheduling.api import AppointmentStatusViewSet, AppointmentViewSet
 
 router = DefaultRouter()
 router.register("clinics", ClinicViewSet, basename="clinic")
@@ -18,6 +19,8 @@ router.register("services", ServiceViewSet, basename="service")
 router.register("package-templates", PackageTemplateViewSet, basename="package-template")
 router.register("patients", PatientViewSet, basename="patient")
 router.register("patient-packages", PatientPackageViewSet, basename="patient-package")
+router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("appointment-statuses", AppointmentStatusViewSet, basename="appointment-status")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

@@ -1,0 +1,237 @@
+"""`/api/v1/appointments/` and `/api/v1/appointment-statuses/` (SPEC section 10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from clinic.api.base import TenantViewSet
+from clinic.api.fields import TenantPrimaryKeyField
+from clinic.models import Professional, Room
+from clinic.permissions import Perm
+from clinic.unset import KEEP
+from packages.models import PatientPackage, Service
+from patients.models import Patient
+from scheduling import selectors, services
+from scheduling.models import Appointment, AppointmentStatus, EvolutionNote
+
+
+class LineSerializer(serializers.Serializer):
+    service = TenantPrimaryKeyField(Service)
+    quantity = serializers.IntegerField(min_value=1, default=1)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    services = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "clinic",
+            "patient",
+            "professional",
+            "room",
+            "start",
+            "end",
+            "services",
+            "status",
+            "patient_package",
+            "authorization",
+            "notes",
+            "series",
+            "warnings",
+        ]
+        read_only_fields = fields
+
+    def get_services(self, appointment: Appointment) -> list[dict[str, Any]]:
+        return [
+            {"service": line.service_id, "quantity": line.quantity, "price": str(line.price)}
+            for line in appointment.lines.all()
+        ]
+
+    def get_warnings(self, appointment: Appointment) -> list[str]:
+        return list(self.context.get("warnings", []))
+
+
+class AppointmentInputSerializer(serializers.Serializer):
+    patient = TenantPrimaryKeyField(Patient)
+    professional = TenantPrimaryKeyField(Professional, required=False, allow_null=True)
+    room = TenantPrimaryKeyField(Room, required=False, allow_null=True)
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(required=False, allow_null=True)
+    services = LineSerializer(many=True)
+    status = serializers.CharField(required=False, default="scheduled")
+    patient_package = TenantPrimaryKeyField(PatientPackage, required=False, allow_null=True)
+    authorization = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AppointmentChangeSerializer(serializers.Serializer):
+    """PATCH: `status` runs the transition; other fields move or edit."""
+
+    status = serializers.CharField(required=False)
+    professional = TenantPrimaryKeyField(Professional, required=False, allow_null=True)
+    room = TenantPrimaryKeyField(Room, required=False, allow_null=True)
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+    services = LineSerializer(many=True, required=False)
+    patient_package = TenantPrimaryKeyField(PatientPackage, required=False, allow_null=True)
+    authorization = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class EvolutionNoteSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = EvolutionNote
+        fields = ["id", "author", "text", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+def _lines(items: list[dict[str, Any]]) -> list[services.LineInput]:
+    return [services.LineInput(item["service"], item.get("quantity", 1), item.get("price")) for item in items]
+
+
+class AppointmentFilter(filters.FilterSet):
+    start = filters.IsoDateTimeFilter(field_name="end", lookup_expr="gt", label="Appointments ending after")
+    end = filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt", label="Appointments starting before")
+    professional = filters.NumberFilter(field_name="professional_id")
+    room = filters.NumberFilter(field_name="room_id")
+    patient = filters.NumberFilter(field_name="patient_id")
+    status = filters.CharFilter(field_name="status")
+    clinic = filters.NumberFilter(field_name="clinic_id")
+
+    class Meta:
+        model = Appointment
+        fields: list[str] = []
+
+
+class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet):
+    """Appointments. `PATCH {"status": code}` moves one through the transition
+    service (debiting, crediting or releasing its package session); `DELETE`
+    releases the session (credited back when it had been debited)."""
+
+    serializer_class = AppointmentSerializer
+    filterset_class = AppointmentFilter
+    write_permission = Perm.BOOK_APPOINTMENTS
+    action_permissions = {"evolution_notes": Perm.VIEW_CLINICAL_NOTES}
+
+    def get_base_queryset(self) -> QuerySet[Appointment]:
+        return selectors.appointment_list()
+
+    def _respond(self, booking: services.Booking, code: int = status.HTTP_200_OK) -> Response:
+        appointment = self.get_queryset().get(pk=booking.appointment.pk)
+        return Response(AppointmentSerializer(appointment, context={"warnings": booking.warnings}).data, status=code)
+
+    @extend_schema(request=AppointmentInputSerializer, responses={201: AppointmentSerializer})
+    def create(self, request: Request) -> Response:
+        payload = AppointmentInputSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        booking = services.appointment_book(
+            clinic=request.clinic,  # type: ignore[attr-defined]
+            actor=request.user,  # type: ignore[arg-type]
+            lines=_lines(data.pop("services")),
+            **data,
+        )
+        return self._respond(booking, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AppointmentChangeSerializer, responses=AppointmentSerializer)
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        appointment = self.get_object()
+        payload = AppointmentChangeSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        new_status = data.pop("status", None)
+        booking = services.Booking(appointment, [], None)
+        if data:
+            booking = services.appointment_update(
+                appointment=appointment,
+                actor=request.user,  # type: ignore[arg-type]
+                start=data.get("start"),
+                end=data.get("end"),
+                professional=data.get("professional", KEEP),
+                room=data.get("room", KEEP),
+                lines=_lines(data["services"]) if "services" in data else None,
+                patient_package=data.get("patient_package", KEEP),
+                authorization=data.get("authorization"),
+                notes=data.get("notes"),
+            )
+        if new_status is not None:
+            services.appointment_set_status(appointment=appointment, status=new_status, actor=request.user)  # type: ignore[arg-type]
+        return self._respond(booking)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.appointment_delete(appointment=self.get_object(), actor=request.user)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=EvolutionNoteSerializer, responses=EvolutionNoteSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="evolution-notes")
+    def evolution_notes(self, request: Request, pk: str | None = None) -> Response:
+        """Clinical notes: professionals and owners only. The first note marks
+        the session attended (and so debits its package)."""
+        appointment = self.get_object()
+        if request.method == "POST":
+            payload = EvolutionNoteSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            services.evolution_note_add(
+                appointment=appointment,
+                author=request.user,  # type: ignore[arg-type]
+                text=payload.validated_data["text"],
+            )
+        notes = EvolutionNote.objects.filter(appointment=appointment).select_related("author")
+        return Response(EvolutionNoteSerializer(notes, many=True).data)
+
+
+class AppointmentStatusSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AppointmentStatus
+        fields = ["id", "code", "name", "debits", "releases", "color", "is_builtin", "is_active"]
+        read_only_fields = ["id", "is_builtin"]
+        validators: list[Any] = []
+
+
+class AppointmentStatusViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, TenantViewSet
+):
+    """Built-in statuses (codes scheduled, confirmed, attended, missed,
+    justified_absence, cancelled) and the organization's own."""
+
+    serializer_class = AppointmentStatusSerializer
+    write_permission = Perm.CONFIGURE_CLINIC
+
+    def get_base_queryset(self) -> QuerySet[AppointmentStatus]:
+        services.statuses_ensure_builtin(self.request.organization.pk)  # type: ignore[attr-defined]
+        return AppointmentStatus.objects.order_by("position", "name")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        payload = self.get_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = {k: v for k, v in payload.validated_data.items() if k != "is_active"}
+        saved = services.appointment_status_save(organization=request.organization, **data)  # type: ignore[attr-defined]
+        return Response(self.get_serializer(saved).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        current = self.get_object()
+        payload = self.get_serializer(current, data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        data = {
+            "code": current.code,
+            "name": current.name,
+            "color": current.color,
+            "debits": current.debits,
+            "releases": current.releases,
+        } | {k: v for k, v in payload.validated_data.items() if k not in ("is_active", "code")}
+        saved = services.appointment_status_save(organization=request.organization, status=current, **data)  # type: ignore[attr-defined]
+        return Response(self.get_serializer(saved).data)

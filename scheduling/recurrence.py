@@ -1,0 +1,252 @@
+"""Recurring sessions (A3) and the multi-date booking of a package link (K2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from clinic.errors import ApplicationError, ValidationFailed
+from clinic.models import Clinic, Professional, Room, User
+from clinic.unset import KEEP, Keep
+from packages import ledger
+from packages.models import PackageTemplate, PatientPackage
+from packages.selectors import service_for_clinic
+from patients.models import Patient
+from scheduling import services
+from scheduling.models import Appointment, AppointmentSeries
+
+MAX_OCCURRENCES = 200
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """Every `interval` weeks on `weekdays` (0 = Monday; default: the first
+    session's weekday), until a date or for `count` sessions."""
+
+    first: dt.datetime
+    interval: int = 1
+    weekdays: tuple[int, ...] = ()
+    until: dt.date | None = None
+    count: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "first": self.first.isoformat(),
+            "interval": self.interval,
+            "weekdays": list(self.weekdays),
+            "until": self.until.isoformat() if self.until else None,
+            "count": self.count,
+        }
+
+
+def occurrences(rule: Recurrence, tz: ZoneInfo) -> list[dt.datetime]:
+    """The sessions' start times. The wall-clock time stays the same across a
+    daylight-saving change: 09:00 is 09:00 in the clinic on both sides."""
+    if rule.interval < 1:
+        raise ValidationFailed(fields={"interval": [_("Repeat every 1 week or more.")]})
+    if rule.until is None and rule.count is None:
+        raise ValidationFailed(fields={"until": [_("Say until when, or how many sessions.")]})
+    if rule.count is not None and not 1 <= rule.count <= MAX_OCCURRENCES:
+        raise ValidationFailed(fields={"count": [_("Between 1 and %(max)s sessions.") % {"max": MAX_OCCURRENCES}]})
+    local = rule.first.astimezone(tz)
+    weekdays = sorted(set(rule.weekdays or (local.weekday(),)))
+    if any(not 0 <= day <= 6 for day in weekdays):
+        raise ValidationFailed(fields={"weekdays": [_("Weekdays go from 0 (Monday) to 6 (Sunday).")]})
+    monday = local.date() - dt.timedelta(days=local.weekday())
+    result: list[dt.datetime] = []
+    week = 0
+    while len(result) < (rule.count or MAX_OCCURRENCES):
+        for weekday in weekdays:
+            day = monday + dt.timedelta(weeks=week * rule.interval, days=weekday)
+            if day < local.date():
+                continue
+            if rule.until is not None and day > rule.until:
+                return result
+            result.append(dt.datetime.combine(day, local.time(), tzinfo=tz))
+            if len(result) == (rule.count or MAX_OCCURRENCES):
+                return result
+        week += 1
+    return result
+
+
+@dataclass
+class Preview:
+    start: dt.datetime
+    conflict: Appointment | None
+
+
+def series_preview(
+    *, rule: Recurrence, clinic: Clinic, duration: dt.timedelta, professional: Professional | None, room: Room | None
+) -> list[Preview]:
+    """Each occurrence with the appointment it would collide with, to list
+    conflicts before saving."""
+    previews = []
+    for start in occurrences(rule, ZoneInfo(clinic.time_zone)):
+        probe = Appointment(professional=professional, room=room, start=start, end=start + duration)
+        previews.append(Preview(start, services._conflict(probe)))
+    return previews
+
+
+@dataclass
+class RowError:
+    row: int
+    message: str
+
+
+@dataclass
+class BatchResult:
+    bookings: list[services.Booking] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _book_rows(rows: Sequence[dict[str, Any]], **common: Any) -> BatchResult:
+    """Book each row in its own savepoint, collecting every failure, so the
+    caller can mark all failing rows before rolling the whole batch back."""
+    result = BatchResult()
+    for index, row in enumerate(rows):
+        try:
+            with transaction.atomic():
+                result.bookings.append(services.appointment_book(**common, **row))
+        except ApplicationError as error:
+            result.errors.append(RowError(index, error.detail if not error.fields else _first(error)))
+    return result
+
+
+def _first(error: ApplicationError) -> str:
+    if error.code in ("double_booking", "budget_exceeded", "package_exhausted", "package_inactive"):
+        return error.detail
+    return " ".join(message for messages in error.fields.values() for message in messages)
+
+
+def _raise_rows(errors: list[RowError]) -> None:
+    raise ValidationFailed(
+        _("Nothing was saved: %(count)s of the dates cannot be booked.") % {"count": len(errors)},
+        code="rows_invalid",
+        fields={f"rows.{e.row}": [e.message] for e in errors},
+    )
+
+
+@transaction.atomic
+def appointment_book_series(
+    *,
+    rule: Recurrence,
+    clinic: Clinic,
+    patient: Patient,
+    lines: Sequence[services.LineInput],
+    actor: User | None,
+    professional: Professional | None = None,
+    room: Room | None = None,
+    duration: dt.timedelta | None = None,
+    patient_package: PatientPackage | None = None,
+    skip_conflicts: bool = False,
+) -> list[services.Booking]:
+    """Book a recurring series. All or nothing, unless `skip_conflicts` leaves
+    out the dates that collide (after the user saw them in the preview)."""
+    series = AppointmentSeries.objects.create(organization_id=clinic.organization_id, rule=rule.as_dict())
+    rows = [{"start": start} for start in occurrences(rule, ZoneInfo(clinic.time_zone))]
+    if duration is not None:
+        rows = [{"start": r["start"], "end": r["start"] + duration} for r in rows]
+    result = _book_rows(
+        rows, clinic=clinic, patient=patient, lines=lines, actor=actor, professional=professional, room=room,
+        patient_package=patient_package, series=series,
+    )  # fmt: skip
+    if result.errors and not skip_conflicts:
+        _raise_rows(result.errors)
+    return result.bookings
+
+
+@transaction.atomic
+def appointment_update_following(
+    *,
+    appointment: Appointment,
+    actor: User | None,
+    time: dt.time | None = None,
+    professional: Professional | Keep | None = KEEP,
+    room: Room | Keep | None = KEEP,
+) -> list[Appointment]:
+    """Change this occurrence and the following ones of its series: a new time
+    of day (each keeps its date), professional or room (A3)."""
+    if appointment.series_id is None:
+        raise ValidationFailed(_("This appointment is not part of a series."), code="not_a_series")
+    tz = ZoneInfo(appointment.clinic.time_zone)
+    following = list(
+        Appointment.objects.filter(series_id=appointment.series_id, start__gte=appointment.start)
+        .exclude(status="cancelled")
+        .order_by("start")
+    )
+    errors: list[RowError] = []
+    changed = []
+    for index, occurrence in enumerate(following):
+        changes: dict[str, Any] = {}
+        if time is not None:
+            local = occurrence.start.astimezone(tz)
+            start = dt.datetime.combine(local.date(), time, tzinfo=tz)
+            changes |= {"start": start, "end": start + (occurrence.end - occurrence.start)}
+        if not isinstance(professional, Keep):
+            changes["professional"] = professional
+        if not isinstance(room, Keep):
+            changes["room"] = room
+        try:
+            with transaction.atomic():
+                changed.append(services.appointment_update(appointment=occurrence, actor=actor, **changes).appointment)
+        except ApplicationError as error:
+            errors.append(RowError(index, _first(error)))
+    if errors:
+        _raise_rows(errors)
+    return changed
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """One picked date of a package link: time, professional, status (K2)."""
+
+    start: dt.datetime
+    professional: Professional | None = None
+    status: str = "scheduled"
+    room: Room | None = None
+
+
+@transaction.atomic
+def package_link_with_dates(
+    *,
+    patient: Patient,
+    clinic: Clinic,
+    actor: User | None,
+    rows: Sequence[LinkRow],
+    service_id: int | None = None,
+    template: PackageTemplate | None = None,
+    sessions: int | None = None,
+    total_price: Decimal | None = None,
+    **link: Any,
+) -> tuple[PatientPackage, list[services.Booking]]:
+    """Link a package and book all its picked dates in one transaction: if any
+    row fails (double booking, budget), nothing is saved and every failing row
+    is named (`rows.<index>`)."""
+    package = ledger.package_link(
+        patient=patient, clinic=clinic, actor=actor, template=template, sessions=sessions, total_price=total_price,
+        **link,
+    )  # fmt: skip
+    items = package.terms.get("items") or []
+    service_id = service_id or (items[0]["service"] if items else None)
+    if service_id is None:
+        raise ValidationFailed(fields={"service": [_("Choose the service of the sessions.")]})
+    service = service_for_clinic(clinic=clinic, service_id=service_id)
+    result = _book_rows(
+        [
+            {"start": row.start, "professional": row.professional, "status": row.status,
+             "room": row.room or package.room}
+            for row in rows
+        ],
+        clinic=clinic, patient=patient, lines=[services.LineInput(service)], actor=actor, patient_package=package,
+        chain=False,
+    )  # fmt: skip
+    if result.errors:
+        _raise_rows(result.errors)
+    return package, result.bookings

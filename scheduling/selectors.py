@@ -1,0 +1,73 @@
+"""Reads of appointments: the calendar feed, a patient's sessions, and the
+packages a booking can use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from packages.models import PackageStatus, PatientPackage
+from scheduling.models import Appointment, AppointmentLine
+
+
+def appointment_list(
+    *,
+    clinic_id: int | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    professional_id: int | None = None,
+    room_id: int | None = None,
+    patient_id: int | None = None,
+    status: str | None = None,
+) -> QuerySet[Appointment]:
+    """Appointments overlapping [start, end), with what a calendar shows."""
+    queryset = Appointment.objects.select_related(
+        "patient", "professional", "room", "patient_package"
+    ).prefetch_related(Prefetch("lines", queryset=AppointmentLine.objects.select_related("service")))
+    filters: dict[str, Any] = {}
+    if clinic_id is not None:
+        filters["clinic_id"] = clinic_id
+    if start is not None:
+        filters["end__gt"] = start
+    if end is not None:
+        filters["start__lt"] = end
+    for name, value in (("professional_id", professional_id), ("room_id", room_id), ("patient_id", patient_id)):
+        if value is not None:
+            filters[name] = value
+    if status:
+        filters["status"] = status
+    return queryset.filter(**filters).order_by("start", "pk")
+
+
+def packages_for_booking(*, patient_id: int, service_ids: list[int]) -> list[PatientPackage]:
+    """The patient's active packages whose items cover the services (A5, X5):
+    the one expiring first, then the narrowest match (fewest items), first."""
+    packages = PatientPackage.objects.filter(
+        patient_id=patient_id, status=PackageStatus.ACTIVE, deleted_at__isnull=True
+    ).order_by("created_at", "pk")
+    offered = []
+    for package in packages:
+        covered = {item["service"] for item in package.terms.get("items", [])}
+        if package.sessions_available < 1:
+            continue
+        if covered and not set(service_ids) <= covered:
+            continue
+        offered.append(package)
+
+    def order(package: PatientPackage) -> tuple[Any, ...]:
+        expires = package.created_at + dt.timedelta(days=package.validity_days) if package.validity_days else None
+        items = package.terms.get("items", [])
+        return (expires is None, expires or package.created_at, len(items) or 999, package.pk)
+
+    return sorted(offered, key=order)
+
+
+def next_and_past_sessions(
+    patient_id: int, now: dt.datetime, limit: int = 5
+) -> tuple[list[Appointment], list[Appointment]]:
+    base = Appointment.objects.filter(patient_id=patient_id).select_related("professional")
+    upcoming = list(base.filter(start__gte=now).exclude(status="cancelled").order_by("start")[:limit])
+    past = list(base.filter(start__lt=now).order_by("-start")[:limit])
+    return upcoming, past

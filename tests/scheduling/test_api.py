@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_scopes import scopes_disabled
+
+from clinic.tenancy import organization_scope
+from scheduling import services
+from scheduling.models import Appointment
+from tests.conftest import api_client
+from tests.factories import ProfessionalFactory
+from tests.ledger.conftest import make_appointment
+from tests.packages.factories import ServiceFactory
+from tests.scheduling.conftest import at
+
+
+@pytest.mark.django_db
+def test_book_move_mark_attended_and_delete_through_the_api(bob, patient, therapist, physio_service, link) -> None:
+    package = link(4, "1000.00")
+    client = api_client(bob)
+    response = client.post(
+        "/api/v1/appointments/",
+        {
+            "patient": patient.pk, "professional": therapist.pk, "start": at(14, 9).isoformat(),
+            "services": [{"service": physio_service.pk, "quantity": 1}], "patient_package": package.pk,
+        },
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["status"], body["services"], body["patient_package"]) == (
+        "scheduled",
+        [{"service": physio_service.pk, "quantity": 1, "price": "120.00"}],
+        package.pk,
+    )
+    assert body["end"] == "2026-12-14T09:50:00-03:00"
+    url = f"/api/v1/appointments/{body['id']}/"
+    assert (
+        client.patch(url, {"start": at(14, 10).isoformat()}, format="json").json()["start"]
+        == "2026-12-14T10:00:00-03:00"
+    )
+    assert client.patch(url, {"status": "attended"}, format="json").json()["status"] == "attended"
+    package.refresh_from_db()
+    assert (package.sessions_used, package.amount_open) == (1, Decimal("750.00"))
+    assert client.delete(url).status_code == 204
+    package.refresh_from_db()
+    assert (package.sessions_used, package.sessions_booked, package.amount_open) == (0, 0, Decimal("1000.00"))
+
+
+@pytest.mark.django_db
+def test_double_booking_and_bad_status_errors(bob, patient, therapist, physio_service) -> None:
+    client = api_client(bob)
+    payload = {
+        "patient": patient.pk, "professional": therapist.pk, "start": at(15, 9).isoformat(),
+        "services": [{"service": physio_service.pk}],
+    }  # fmt: skip
+    first = client.post("/api/v1/appointments/", payload, format="json").json()
+    response = client.post("/api/v1/appointments/", payload, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "double_booking"
+    assert response.json()["fields"]["conflict"] == [str(first["id"])]
+    response = client.patch(f"/api/v1/appointments/{first['id']}/", {"status": "nope"}, format="json")
+    assert (response.status_code, response.json()["code"]) == (400, "validation_error")
+    client.patch(f"/api/v1/appointments/{first['id']}/", {"status": "cancelled"}, format="json")
+    response = client.patch(f"/api/v1/appointments/{first['id']}/", {"status": "attended"}, format="json")
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_transition")
+
+
+@pytest.mark.django_db
+def test_filters(bob, patient, therapist, physio_service, tenant_a, scope_a) -> None:
+    other = ProfessionalFactory(clinic=tenant_a.central, organization=tenant_a.organization, name="Outro")
+    for day, professional in [(16, therapist), (17, other), (18, therapist)]:
+        services.appointment_book(clinic=patient.clinic, patient=patient, start=at(day, 9),
+                                  lines=[services.LineInput(physio_service)], actor=None,
+                                  professional=professional)  # fmt: skip
+    client = api_client(bob)
+    days = lambda params: [a["start"][8:10] for a in client.get("/api/v1/appointments/", params).json()["results"]]  # noqa: E731
+    assert days({}) == ["16", "17", "18"]
+    assert days({"professional": therapist.pk}) == ["16", "18"]
+    assert days({"start": at(17, 0).isoformat(), "end": at(18, 0).isoformat()}) == ["17"]
+    assert days({"patient": patient.pk, "status": "scheduled"}) == ["16", "17", "18"]
+
+
+@pytest.fixture
+def scope_a(tenant_a):
+    with organization_scope(tenant_a.organization):
+        yield
+
+
+@pytest.mark.django_db
+def test_evolution_notes_are_for_professionals_and_owners(alice, bob, paula, patient, therapist, physio_service,
+                                                          scope_a) -> None:  # fmt: skip
+    booking = services.appointment_book(clinic=patient.clinic, patient=patient, start=at(19, 9),
+                                        lines=[services.LineInput(physio_service)], actor=None)  # fmt: skip
+    appointment = booking.appointment
+    url = f"/api/v1/appointments/{appointment.pk}/evolution-notes/"
+    response = api_client(paula).post(url, {"text": "Melhora da amplitude."})
+    assert response.status_code == 200
+    assert [n["text"] for n in response.json()] == ["Melhora da amplitude."]
+    assert api_client(alice).get(url).json()[0]["author"] == str(paula)
+    for method in ("get", "post"):
+        response = getattr(api_client(bob), method)(url, {"text": "x"})
+        assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
+    appointment.refresh_from_db()
+    assert appointment.status == "attended"
+
+
+@pytest.mark.django_db
+def test_statuses_endpoint_lists_builtins_and_custom(alice, bob) -> None:
+    response = api_client(alice).post(
+        "/api/v1/appointment-statuses/",
+        {"code": "paid_no_show", "name": "Falta cobrada", "color": "#7c3aed", "debits": True},
+    )
+    assert response.status_code == 201, response.json()
+    body = api_client(bob).get("/api/v1/appointment-statuses/").json()["results"]
+    assert [(s["code"], s["debits"], s["releases"]) for s in body] == [
+        ("scheduled", False, False), ("confirmed", False, False), ("attended", True, False), ("missed", False, False),
+        ("justified_absence", False, True), ("cancelled", False, True), ("paid_no_show", True, False),
+    ]  # fmt: skip
+    assert api_client(bob).post("/api/v1/appointment-statuses/", {"code": "x", "name": "X"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_another_organizations_appointments_are_404(alice, charlie, foreign_patient_b) -> None:
+    foreign = make_appointment(foreign_patient_b)
+    client = api_client(alice)
+    for method in ("get", "patch", "delete"):
+        response = getattr(client, method)(f"/api/v1/appointments/{foreign.pk}/", {"status": "attended"}, format="json")
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    assert client.get(f"/api/v1/appointments/{foreign.pk}/evolution-notes/").status_code == 404
+    assert client.get("/api/v1/appointments/").json()["count"] == 0
+    response = client.post("/api/v1/appointments/", {"patient": foreign_patient_b.pk, "start": at(20, 9).isoformat(),
+                                                      "services": []}, format="json")  # fmt: skip
+    assert response.json()["fields"]["patient"] == [f'Invalid pk "{foreign_patient_b.pk}" - object does not exist.']
+    with scopes_disabled():
+        assert Appointment.objects.get(pk=foreign.pk).status == "scheduled"
+
+
+def _count(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(path).status_code == 200
+    return len(context.captured_queries)
+
+
+@pytest.mark.django_db
+def test_calendar_feed_query_count_does_not_grow(alice, patient, therapist, tenant_a, scope_a) -> None:
+    services_ = [ServiceFactory(clinic=tenant_a.central, price=Decimal("10.00")) for _ in range(3)]
+    services.appointment_book(clinic=patient.clinic, patient=patient, start=at(1, 7),
+                              lines=[services.LineInput(services_[0])], actor=None)  # fmt: skip
+    client = api_client(alice)
+    path = f"/api/v1/appointments/?start={at(1, 0).isoformat()}&end={at(31, 0).isoformat()}&page_size=200".replace(
+        "+", "%2B"
+    )
+    one = _count(client, path)
+    for n in range(199):
+        day, slot = 1 + n // 10, n % 10
+        start = at(day, 8 + slot)
+        services.appointment_book(clinic=patient.clinic, patient=patient, start=start,
+                                  end=start + dt.timedelta(minutes=30),
+                                  lines=[services.LineInput(s) for s in services_[: 1 + n % 3]], actor=None,
+                                  professional=therapist if n % 2 else None)  # fmt: skip
+    assert _count(client, path) == one
+    assert len(client.get(path).json()["results"]) == 200
