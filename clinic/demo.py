@@ -10,6 +10,7 @@ from clinic import services
 from clinic.models import Clinic, Organization, Role, User
 from clinic.tenancy import organization_scope
 from packages.demo import seed_catalog
+from packages.demo_patient_packages import seed_patient_packages
 from patients.demo import seed_patients
 
 DEMO_ORGANIZATION = "Clínica Demo"
@@ -63,6 +64,7 @@ def seed_demo() -> DemoResult:
         seed_resources(organization, clinics)
         seed_catalog(organization, clinics)
         seed_patients(organization, list(clinics.values()))
+        seed_patient_packages(organization, clinics)
     return result
 
 

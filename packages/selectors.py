@@ -221,3 +221,15 @@ def package_balance_details(package: PatientPackage) -> dict[str, int]:
         "remaining": package.sessions_remaining,
         "available": package.sessions_available,
     }
+
+
+def patient_package_rows(*, patient: Any) -> QuerySet[PatientPackage]:
+    """The patient's packages for their list page, each with `was_debited`:
+    whether a session was ever debited, which decides between offering
+    "delete" and "deactivate" (K4). One query whatever the number of rows."""
+    from django.db.models import Exists, OuterRef
+
+    from packages.models import EntryKind
+
+    debits = LedgerEntry.objects.filter(package=OuterRef("pk"), kind=EntryKind.DEBIT)
+    return patient_packages(patient=patient).select_related("room").annotate(was_debited=Exists(debits))

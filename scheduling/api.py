@@ -212,8 +212,12 @@ class AppointmentStatusViewSet(
     write_permission = Perm.CONFIGURE_CLINIC
 
     def get_base_queryset(self) -> QuerySet[AppointmentStatus]:
-        services.statuses_ensure_builtin(self.request.organization.pk)  # type: ignore[attr-defined]
         return AppointmentStatus.objects.order_by("position", "name")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Organizations created before statuses existed get their built-ins now.
+        services.statuses_ensure_builtin(request.organization.pk)  # type: ignore[attr-defined]
+        return super().list(request, *args, **kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         payload = self.get_serializer(data=request.data)
