@@ -1,0 +1,439 @@
+"""Booking throughput through a real server, against a trivial API read.
+
+    scripts/with-test-services .venv/bin/python bench/booking_throughput.py
+
+Starts `gunicorn clinic.wsgi:application --workers 4 --threads 1` on a free
+loopback port (settings `clinic.settings_test`, `DEBUG=false`,
+`ALLOWED_HOSTS=127.0.0.1`, the environment's Redis, and the throwaway
+database this script creates), prepares one organization with a clinic, an
+owner with an API token, one professional per client, a 30-minute service and
+patients each holding a 10-session package (`ledger.package_link`), then runs
+8 client threads, each on its own keep-alive `http.client` connection to
+127.0.0.1, in two scenarios on the same server:
+
+- A "book + attend": `POST /api/v1/appointments/` with the patient's package
+  (reserving a session), then `PATCH {"status": "attended"}` (debiting it);
+- B "trivial GET": `GET /api/v1/clinics/`, the same authentication, tenant
+  middleware and DRF path with a one-row query.
+
+Each client does a fixed number of operations or stops at 10 seconds,
+whichever comes first; ops/s is the operations that succeeded divided by
+the wall time from the start signal to the last client's end. The ratio A/B
+is the figure to watch: what a booking costs compared with the cheapest
+authenticated request, on the same machine in the same run. Each client books
+its own professional's consecutive slots and its own patients' packages, so
+the figure measures the write path, not lock waits between clients.
+
+Afterwards, in this process: every package must reconcile with its ledger
+(`ledger.package_reconcile`) and hold exactly the sessions the clients saw
+debited, and no professional may have two overlapping appointments.
+
+Notes for reading the figures: gunicorn's sync workers close the connection
+after each response, so `http.client` reconnects per request (cheap on
+loopback, and alike in both scenarios); the clients run in this process and
+share its interpreter lock with nothing else but each other; the throwaway
+PostgreSQL runs with `fsync=off`, so commits are cheaper than on a production
+disk and the booking rate is an upper bound. The server keeps the
+environment's `CONN_MAX_AGE` (0 unless set: one PostgreSQL connection per
+request, as the settings default), which weighs more on the trivial GET.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import http.client
+import itertools
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import _harness  # first: sets Django up
+from django.conf import settings
+from django.db import connection, connections
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from clinic import resources, services
+from clinic.models import Organization
+from clinic.tenancy import organization_scope
+from packages import ledger
+from packages.models import PatientPackage
+from packages.services import service_create
+from patients import services as patient_services
+from scheduling.models import Appointment
+
+CLIENTS = 8
+WORKERS = 4
+HOST = "127.0.0.1"  # the only address this script talks to
+SESSIONS = 10  # per package
+PACKAGES_PER_CLIENT = 20  # 200 sessions: room for BOOKINGS_PER_CLIENT plus the warm-up
+BOOKINGS_PER_CLIENT = 150
+GETS_PER_CLIENT = 1_000
+WARM_UP_BOOKINGS = 2  # per client, not timed
+WARM_UP_GETS = 10
+MAX_SECONDS = 10.0  # per scenario
+SLOT_MINUTES = 30
+REQUEST_TIMEOUT = 30.0
+SERVER_START_TIMEOUT = 30.0
+
+
+@dataclass
+class Client:
+    """What one client thread books: its professional, its patients' packages
+    (in order, ten sessions each) and its next free slot."""
+
+    professional: int
+    packages: list[tuple[int, int]]  # (patient id, package id)
+    next_slot: dt.datetime
+    booked: int = 0  # bookings made so far, which decides the package to use
+    # package id -> sessions this client saw debited (PATCH answered 200)
+    debited: Counter[int] = field(default_factory=Counter)
+
+
+@dataclass
+class Fixture:
+    organization: Organization
+    token: str
+    service: int
+    clients: list[Client]
+
+
+def prepare() -> Fixture:
+    organization, clinic, owner = services.organization_create(
+        name="Benchmark clinic",
+        owner_username="bench-owner",
+        owner_password=secrets.token_urlsafe(16),
+        clinic_name="Benchmark central",
+    )
+    token = Token.objects.create(user=owner).key
+    # Tomorrow at midnight: every booking is in the future, whatever the run's length.
+    first_slot = (timezone.now() + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    clients = []
+    with organization_scope(organization):
+        service = service_create(
+            clinic=clinic, name="Sessão de fisioterapia", code="FIS-SES", price=Decimal("100.00"),
+            duration_minutes=SLOT_MINUTES,
+        )  # fmt: skip
+        for c in range(CLIENTS):
+            professional = resources.professional_create(clinic=clinic, name=f"Profissional {c:02d}")
+            packages = []
+            for n in range(PACKAGES_PER_CLIENT):
+                patient = patient_services.patient_create(
+                    clinic=clinic, fields={"full_name": f"Paciente {c:02d}-{n:03d}"}, professionals=[professional]
+                )
+                package = ledger.package_link(
+                    patient=patient, clinic=clinic, actor=owner, sessions=SESSIONS, total_price=Decimal("1000.00")
+                )
+                packages.append((patient.pk, package.pk))
+            clients.append(Client(professional.pk, packages, first_slot))
+    return Fixture(organization, token, service.pk, clients)
+
+
+# The server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def database_url() -> str:
+    """The environment's DATABASE_URL pointed at the throwaway database the
+    harness created (`test_<name>`): the server writes where this script reads."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+@contextlib.contextmanager
+def server() -> Iterator[int]:
+    """gunicorn on a free loopback port; stopped (and waited for) on the way
+    out, whatever happened. Its output goes to a file, printed if it fails."""
+    port = free_port()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
+    command += ["clinic.wsgi:application", "--workers", str(WORKERS), "--threads", "1", "--bind", f"{HOST}:{port}"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "clinic.settings_test",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": HOST,
+        "LOG_LEVEL": "ERROR",  # 4xx warnings would flood the log; errors still show
+    }
+    with tempfile.TemporaryFile(mode="w+") as log:
+        # The command is this script's constants and the venv's gunicorn: no outside input.
+        process = subprocess.Popen(command, cwd=_harness.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        try:
+            wait_until_ready(process, port)
+            yield port
+        except BaseException:
+            log.seek(0)
+            tail = log.read()[-3000:]
+            if tail:
+                print(f"--- gunicorn output (last 3000 characters) ---\n{tail}\n---", file=sys.stderr)
+            raise
+        finally:
+            process.terminate()  # SIGTERM: gunicorn's graceful stop of its workers
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until_ready(process: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with status {process.returncode}")
+        try:
+            connection_ = http.client.HTTPConnection(HOST, port, timeout=2)
+            connection_.request("GET", "/healthz")
+            response = connection_.getresponse()
+            response.read()
+            connection_.close()
+            if response.status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer /healthz within {SERVER_START_TIMEOUT:.0f} s")
+
+
+# The clients
+
+
+class Api:
+    """One client's connection: keep-alive where the server allows it
+    (http.client reopens the socket when the server closed it)."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+        self.headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+
+    def call(self, method: str, path: str, body: object | None = None) -> tuple[int, bytes]:
+        headers = dict(self.headers)
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            self.connection.request(method, path, body=payload, headers=headers)
+            response = self.connection.getresponse()
+            return response.status, response.read()
+        except (http.client.HTTPException, OSError):
+            self.connection.close()  # the next request opens a new socket
+            raise
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def book_and_attend(api: Api, fixture: Fixture, client: Client) -> str | None:
+    """One operation of scenario A; None when both requests succeeded, else what failed."""
+    patient, package = client.packages[client.booked // SESSIONS]
+    start = client.next_slot
+    client.next_slot += dt.timedelta(minutes=SLOT_MINUTES)
+    client.booked += 1
+    status, body = api.call(
+        "POST",
+        "/api/v1/appointments/",
+        {
+            "patient": patient,
+            "professional": client.professional,
+            "start": start.isoformat(),
+            "services": [{"service": fixture.service}],
+            "patient_package": package,
+        },
+    )
+    if status != 201:
+        return f"POST {status}: {body[:200]!r}"
+    appointment = json.loads(body)["id"]
+    status, body = api.call("PATCH", f"/api/v1/appointments/{appointment}/", {"status": "attended"})
+    if status != 200:
+        return f"PATCH {status}: {body[:200]!r}"
+    client.debited[package] += 1
+    return None
+
+
+def trivial_get(api: Api, fixture: Fixture, client: Client) -> str | None:
+    status, body = api.call("GET", "/api/v1/clinics/")
+    return None if status == 200 else f"GET {status}: {body[:200]!r}"
+
+
+Operation = Callable[[Api, Fixture, Client], "str | None"]
+
+
+@dataclass
+class Result:
+    scenario: str
+    requests_per_op: int
+    done: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    timed_out: int = 0  # clients stopped by MAX_SECONDS before their count
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ops_per_second(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+
+def run(scenario: str, operation: Operation, fixture: Fixture, port: int, count: int, requests_per_op: int) -> Result:
+    """CLIENTS threads, `count` operations each or MAX_SECONDS, whichever first."""
+    result = Result(scenario, requests_per_op)
+    lock = threading.Lock()
+    ready = threading.Barrier(CLIENTS + 1)
+    deadline = [0.0]
+
+    def worker(client: Client) -> None:
+        api = Api(port, fixture.token)
+        done = failed = 0
+        errors: list[str] = []
+        stopped_by_time = False
+        try:
+            ready.wait()
+            for _ in range(count):
+                if time.perf_counter() >= deadline[0]:
+                    stopped_by_time = True
+                    break
+                try:
+                    error = operation(api, fixture, client)
+                except Exception as exception:  # counted and shown: a benchmark reports, it does not stop
+                    error = f"{type(exception).__name__}: {exception}"
+                if error is None:
+                    done += 1
+                else:
+                    failed += 1
+                    errors.append(error)
+        finally:
+            api.close()
+            with lock:
+                result.done += done
+                result.failed += failed
+                result.timed_out += stopped_by_time
+                result.errors.extend(errors)
+
+    threads = [threading.Thread(target=worker, args=(client,), daemon=True) for client in fixture.clients]
+    for thread in threads:
+        thread.start()
+    began = time.perf_counter()
+    deadline[0] = began + MAX_SECONDS
+    ready.wait()
+    for thread in threads:
+        thread.join(MAX_SECONDS + 2 * REQUEST_TIMEOUT)
+    result.seconds = time.perf_counter() - began
+    if any(thread.is_alive() for thread in threads):
+        result.errors.append("a client thread did not finish in time")
+    return result
+
+
+# The checks
+
+
+def verify(fixture: Fixture) -> list[str]:
+    problems: list[str] = []
+    debited: Counter[int] = Counter()
+    for client in fixture.clients:
+        debited.update(client.debited)
+    with organization_scope(fixture.organization):
+        packages = list(PatientPackage.objects.order_by("pk"))
+        for package in packages:
+            drift = ledger.package_reconcile(package)
+            if drift.differences:
+                problems.append(f"package {package.number} does not reconcile: {drift.differences}")
+            if package.sessions_used != debited[package.pk]:
+                problems.append(
+                    f"package {package.number}: {package.sessions_used} sessions used, "
+                    f"{debited[package.pk]} debits answered 200"
+                )
+        appointments = list(
+            Appointment.objects.filter(holds_slot=True, professional__isnull=False)
+            .order_by("professional_id", "start")
+            .values_list("pk", "professional_id", "start", "end")
+        )
+    overlaps = [(a[0], b[0]) for a, b in itertools.pairwise(appointments) if a[1] == b[1] and b[2] < a[3]]
+    for first, second in overlaps[:10]:
+        problems.append(f"double booking: appointments {first} and {second}")
+    print(
+        f"checked: {len(packages)} packages reconciled with their ledgers "
+        f"({sum(debited.values())} debits), {len(appointments)} appointments of "
+        f"{len({a[1] for a in appointments})} professionals, {len(overlaps)} overlapping pairs"
+    )
+    return problems
+
+
+def main() -> None:
+    with _harness.throwaway_database():
+        print(_harness.environment())
+        fixture = prepare()
+        print(
+            f"fixture: {CLIENTS} professionals, {CLIENTS * PACKAGES_PER_CLIENT} patients with a "
+            f"{SESSIONS}-session package each; redis {'on' if settings.REDIS_URL else 'off'}"
+        )
+        connections.close_all()  # the server's workers open their own
+        with server() as port:
+            print(
+                f"server: gunicorn clinic.wsgi:application --workers {WORKERS} --threads 1 --bind {HOST}:{port} "
+                f"(CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '0')}); "
+                f"{CLIENTS} clients, at most {MAX_SECONDS:.0f} s per scenario\n"
+            )
+            # Warm-up: the workers' first requests load URLconfs, DRF and the ORM's caches.
+            warm_ups = [
+                run("warm-up GET", trivial_get, fixture, port, WARM_UP_GETS, 1),
+                run("warm-up booking", book_and_attend, fixture, port, WARM_UP_BOOKINGS, 2),
+            ]
+            for warm_up in warm_ups:
+                for error in warm_up.errors[:5]:
+                    print(f"  {warm_up.scenario}: {error}")
+            results = [
+                run("B trivial GET /api/v1/clinics/", trivial_get, fixture, port, GETS_PER_CLIENT, 1),
+                run("A book + attend (POST, PATCH)", book_and_attend, fixture, port, BOOKINGS_PER_CLIENT, 2),
+            ]
+        _harness.print_table(
+            ["scenario", "ops", "failed", "seconds", "ops/s", "requests/s", "stopped at time limit"],
+            [
+                (
+                    r.scenario, r.done, r.failed, f"{r.seconds:.2f}", f"{r.ops_per_second:.1f}",
+                    f"{r.ops_per_second * r.requests_per_op:.1f}", f"{r.timed_out} of {CLIENTS} clients",
+                )
+                for r in results
+            ],
+        )  # fmt: skip
+        trivial, booking = results
+        if trivial.ops_per_second:
+            print(
+                f"\nratio A/B: {booking.ops_per_second / trivial.ops_per_second:.3f} in operations "
+                f"({booking.ops_per_second * 2 / trivial.ops_per_second:.3f} in requests): one booking + "
+                f"attendance costs as much server time as {trivial.ops_per_second / booking.ops_per_second:.1f} "
+                f"trivial GETs"
+                if booking.ops_per_second
+                else "\nratio A/B: no booking succeeded"
+            )
+        for result in results:
+            for error in result.errors[:5]:
+                print(f"  {result.scenario}: {error}")
+        problems = verify(fixture)
+        for problem in problems[:20]:
+            print(f"  {problem}")
+    if problems or any(r.failed or r.done == 0 for r in results):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
