@@ -22,6 +22,8 @@ from clinic.errors import ApplicationError, add_to_form
 from clinic.models import Professional
 from clinic.permissions import Perm, membership_has_perm
 from clinic.tenancy import organization_scope
+from packages import selectors as package_selectors
+from packages.models import PackageStatus
 from patients import selectors, services
 from patients.forms import (
     AnamnesisForm,
@@ -154,6 +156,11 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "access_log": list(selectors.patient_access_log(patient)) if can_view_log else None,
         "can_manage": membership_has_perm(membership, Perm.MANAGE_PATIENTS),
         "review_form": ReviewForm(professionals=_professional_choices(request)) if patient.needs_review else None,
+        # One query: the first active packages (a sixth tells "more" is there).
+        "active_packages": list(
+            package_selectors.patient_packages(patient=patient).filter(status=PackageStatus.ACTIVE)[:6]
+        ),
+        "can_link_packages": membership_has_perm(membership, Perm.LINK_PACKAGES),
     }
     return render(request, "patients/detail.html", context)
 
