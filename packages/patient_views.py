@@ -35,13 +35,16 @@ from packages.models import PackageStatus, PatientPackage, Renewal
 from packages.patient_forms import (
     PackageChangeForm,
     PackageLinkForm,
+    link_rows,
     linkable_templates,
     preview_prices,
     price_preview,
+    session_dates_formset,
 )
 from patients.models import AccessChannel, Patient
 from patients.services import access_log_record, clinic_today
 from patients.views import get_patient_for_user
+from scheduling.recurrence import package_link_with_dates
 
 
 def _has(request: HttpRequest, permission: Perm) -> bool:
@@ -151,14 +154,32 @@ def package_link(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_patient_for_user(request, patient_id)
     clinic = _current_clinic(request)
     form = _link_form(request, patient, request.POST or None)
+    # The dates section is optional: API-like posts without it link the package only.
+    picked = request.POST if "dates-TOTAL_FORMS" in request.POST else None
+    dates = session_dates_formset(picked, clinic=clinic)
     if request.method == "POST":
-        if form.is_valid():
+        if form.is_valid() and (picked is None or dates.is_valid()):
+            rows = link_rows(dates, clinic) if picked is not None else []
             try:
-                package = ledger.package_link(
-                    patient=patient, clinic=clinic, actor=_actor(request), **form.link_arguments()
-                )
+                if rows:
+                    # K2: the package and all its picked dates, all or nothing.
+                    package, _bookings = package_link_with_dates(
+                        patient=patient, clinic=clinic, actor=_actor(request), rows=rows, **form.link_arguments()
+                    )
+                else:
+                    package = ledger.package_link(
+                        patient=patient, clinic=clinic, actor=_actor(request), **form.link_arguments()
+                    )
             except ApplicationError as error:
-                add_to_form(form, error)
+                row_errors = {k: v for k, v in error.fields.items() if k.startswith("rows.")}
+                for key, messages_ in row_errors.items():
+                    index = int(key.split(".")[1])
+                    for message in messages_:
+                        dates.forms[index].add_error(None, message)
+                if row_errors:
+                    form.add_error(None, error.detail)
+                else:
+                    add_to_form(form, error)
             else:
                 messages.success(
                     request,
@@ -169,7 +190,8 @@ def package_link(request: HttpRequest, patient_id: int) -> HttpResponse:
         preview = price_preview(request.POST, currency=clinic.currency)
     else:
         preview = preview_prices(None, None, currency=clinic.currency)
-    return render(request, "packages/patient/link.html", {"patient": patient, "form": form, "preview": preview})
+    context = {"patient": patient, "form": form, "preview": preview, "dates": dates}
+    return render(request, "packages/patient/link.html", context)
 
 
 @login_required

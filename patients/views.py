@@ -13,7 +13,7 @@ from django.db.models import Case, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -35,6 +35,7 @@ from patients.forms import (
 )
 from patients.models import AccessChannel, AnamnesisGroup, AnamnesisQuestion, Patient
 from patients.selectors import PatientStatus
+from scheduling.selectors import next_and_past_sessions, status_labels
 
 PAGE_SIZE = 25
 
@@ -161,6 +162,8 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             package_selectors.patient_packages(patient=patient).filter(status=PackageStatus.ACTIVE)[:6]
         ),
         "can_link_packages": membership_has_perm(membership, Perm.LINK_PACKAGES),
+        "sessions": dict(zip(("upcoming", "past"), next_and_past_sessions(patient.pk, timezone.now()), strict=True)),
+        "status_labels": status_labels(),
     }
     return render(request, "patients/detail.html", context)
 

@@ -71,3 +71,35 @@ def next_and_past_sessions(
     upcoming = list(base.filter(start__gte=now).exclude(status="cancelled").order_by("start")[:limit])
     past = list(base.filter(start__lt=now).order_by("-start")[:limit])
     return upcoming, past
+
+
+# The calendar pages' reads (issue #6).
+from scheduling.models import AppointmentStatus, EvolutionNote  # noqa: E402
+
+
+def appointment_statuses(*, active_only: bool = False) -> QuerySet[AppointmentStatus]:
+    """The organization's statuses in the order of the legend and the buttons."""
+    queryset = AppointmentStatus.objects.order_by("position", "name", "pk")
+    return queryset.filter(is_active=True) if active_only else queryset
+
+
+def appointment_for_clinic(*, clinic_id: int, appointment_id: int) -> Appointment | None:
+    """One appointment of the clinic with what the modal shows (None when it
+    is missing, another clinic's or another organization's)."""
+    return appointment_list(clinic_id=clinic_id).select_related("clinic").filter(pk=appointment_id).first()
+
+
+def evolution_notes(appointment: Appointment) -> QuerySet[EvolutionNote]:
+    return EvolutionNote.objects.filter(appointment=appointment).select_related("author").order_by("created_at", "pk")
+
+
+def status_labels() -> dict[str, str]:
+    """Status code -> name in the reader's language (built-ins are translated,
+    custom statuses show the name the organization gave them)."""
+    from scheduling.models import AppointmentStatus, BuiltinStatus
+
+    labels = {code: str(label) for code, label in BuiltinStatus.choices}
+    for code, name, builtin in AppointmentStatus.objects.values_list("code", "name", "is_builtin"):
+        if not builtin:
+            labels[code] = name
+    return labels

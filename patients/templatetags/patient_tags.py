@@ -57,3 +57,8 @@ def yes_no(value: Any) -> str:
     if value is False:
         return _("No")
     return format_html("{}", value) if value not in (None, "") else "—"
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key, key)

@@ -165,3 +165,24 @@ def test_calendar_feed_query_count_does_not_grow(alice, patient, therapist, tena
                                   professional=therapist if n % 2 else None)  # fmt: skip
     assert _count(client, path) == one
     assert len(client.get(path).json()["results"]) == 200
+
+
+@pytest.mark.django_db
+def test_patient_file_shows_next_and_past_sessions(bob, patient, therapist, physio_service, scope_a) -> None:
+    from django.utils import timezone
+
+    from tests.conftest import login
+
+    now = timezone.now()
+    for days, status in [(-14, "attended"), (-7, "missed"), (3, "scheduled"), (10, "confirmed")]:
+        booking = services.appointment_book(
+            clinic=patient.clinic, patient=patient, start=now + dt.timedelta(days=days), professional=therapist,
+            lines=[services.LineInput(physio_service)], actor=None,
+        )  # fmt: skip
+        services.appointment_set_status(appointment=booking.appointment, status=status, actor=None)
+    content = login(bob).get(f"/patients/{patient.pk}/").content.decode()
+    upcoming, past = content.split('data-testid="patient-sessions"')[1].split("Past sessions")
+    assert upcoming.count("Renata Costa") == 2
+    assert "Scheduled" in upcoming and "Confirmed" in upcoming
+    assert past.count("Renata Costa") == 2
+    assert "Attended" in past and "Missed" in past
