@@ -151,6 +151,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
     ("vendor/fullcalendar", BASE_DIR / "node_modules" / "fullcalendar"),
+    ("vendor/fullcalendar-core", BASE_DIR / "node_modules" / "@fullcalendar" / "core"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -195,6 +195,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 
 
 class AppointmentStatusSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(max_length=80)
+
+    def to_representation(self, instance: AppointmentStatus) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["name"] = instance.display_name
+        return data
+
     class Meta:
         model = AppointmentStatus
         fields = ["id", "code", "name", "debits", "releases", "color", "is_builtin", "is_active"]

@@ -65,7 +65,12 @@ class AppointmentStatus(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """Built-ins in the reader's language; custom statuses as the clinic named them."""
+        return str(BuiltinStatus(self.code).label) if self.is_builtin else self.name
 
 
 class AppointmentSeries(TenantModel):

@@ -95,12 +95,13 @@ def appointment_status_save(
     releases: bool = False,
     status: AppointmentStatus | None = None,
 ) -> AppointmentStatus:
-    """Create or change a custom status. Built-ins keep their code and flags."""
+    """Create or change a custom status. Built-ins keep their code, flags and
+    (translated) name; only their colour changes."""
     statuses_ensure_builtin(organization.pk)
     if status is None:
         status = AppointmentStatus(organization=organization, code=code.strip())
     elif status.is_builtin:
-        status.name, status.color = name.strip(), color
+        status.color = color
         status.save()
         return status
     status.name, status.color, status.debits, status.releases = name.strip(), color, debits, releases

@@ -1,9 +1,20 @@
-from django.contrib.auth.decorators import login_required
 from django.urls import path
-from django.views.generic import TemplateView
+
+from scheduling import views
 
 app_name = "scheduling"
 
 urlpatterns = [
-    path("", login_required(TemplateView.as_view(template_name="scheduling/index.html")), name="index"),
+    path("", views.calendar, name="index"),
+    path("feed/", views.feed, name="feed"),
+    path("book/", views.appointment_new, name="book"),
+    path("book/packages/", views.booking_packages, name="budget"),
+    path("appointments/<int:appointment_id>/", views.appointment_edit, name="edit"),
+    path("appointments/<int:appointment_id>/status/", views.appointment_status, name="status"),
+    path("appointments/<int:appointment_id>/move/", views.appointment_move, name="move"),
+    path("appointments/<int:appointment_id>/delete/", views.appointment_delete, name="delete"),
+    path("appointments/<int:appointment_id>/notes/", views.evolution_notes, name="notes"),
+    path("statuses/", views.status_list, name="statuses"),
+    path("statuses/new/", views.status_edit, name="status-create"),
+    path("statuses/<int:status_id>/", views.status_edit, name="status-edit"),
 ]

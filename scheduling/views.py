@@ -1,0 +1,677 @@
+"""The calendar (A1-A5, A8, S3): the page, its JSON feed, the booking and
+edit modal (loaded with htmx), the live budget bars, status buttons, the
+drag-and-drop move, evolution notes, and the statuses settings page.
+
+Every write goes through `scheduling.services` / `scheduling.recurrence`; an
+`ApplicationError` becomes a form error in the modal or a JSON error for the
+move. Permissions are checked before any lookup, so a 403 never tells whether
+an id exists; lookups go through the tenant scope and the current clinic, so a
+missing id and another organization's answer 404 alike. Times are read and
+shown in the clinic's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, trigger_client_event
+
+from clinic.errors import ApplicationError, add_to_form
+from clinic.models import Clinic, User
+from clinic.permissions import Perm, membership_has_perm
+from clinic.selectors import professionals_for_clinic, rooms_for_clinic
+from patients.models import Patient
+from scheduling import recurrence, selectors, services
+from scheduling.forms import (
+    AppointmentForm,
+    AppointmentStatusForm,
+    BaseLineFormSet,
+    EvolutionNoteForm,
+    MoveForm,
+    line_formset,
+)
+from scheduling.models import Appointment, AppointmentStatus, BuiltinStatus
+
+# FullCalendar's locale codes for the UI languages (settings.LANGUAGES).
+CALENDAR_LOCALES = {"pt-br": "pt-br", "en": "en", "es": "es", "de": "de"}
+MODAL = "scheduling/_appointment_modal.html"
+
+
+# Helpers --------------------------------------------------------------------------
+
+
+def _has(request: HttpRequest, permission: Perm) -> bool:
+    return membership_has_perm(getattr(request, "membership", None), permission)
+
+
+def _require(request: HttpRequest, permission: Perm) -> None:
+    if not _has(request, permission):
+        raise PermissionDenied
+
+
+def _clinic(request: HttpRequest) -> Clinic:
+    clinic: Clinic | None = getattr(request, "clinic", None)
+    if clinic is None:
+        raise PermissionDenied
+    return clinic
+
+
+def _actor(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def in_clinic_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Read and show date-times in the current clinic's time zone."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        clinic = getattr(request, "clinic", None)
+        if clinic is None:
+            return view(request, *args, **kwargs)
+        with timezone.override(ZoneInfo(clinic.time_zone)):
+            return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def get_appointment_for_user(request: HttpRequest, appointment_id: int) -> Appointment:
+    """An appointment of the current clinic; 404 alike for a missing id, another
+    clinic's and another organization's."""
+    appointment = selectors.appointment_for_clinic(clinic_id=_clinic(request).pk, appointment_id=appointment_id)
+    if appointment is None:
+        raise Http404
+    return appointment
+
+
+def _statuses(request: HttpRequest, *, active_only: bool = False) -> list[AppointmentStatus]:
+    statuses = list(selectors.appointment_statuses(active_only=active_only))
+    if not any(status.is_builtin for status in statuses):
+        # Organizations created before statuses existed get their built-ins now.
+        services.statuses_ensure_builtin(request.organization.pk)  # type: ignore[attr-defined]
+        statuses = list(selectors.appointment_statuses(active_only=active_only))
+    return statuses
+
+
+def _show_error(form: Any, error: ApplicationError) -> None:
+    """The error's message on top of the form (a double booking names the
+    conflicting appointment there), its field messages on their fields."""
+    if error.code == "validation_error":
+        add_to_form(form, error)
+        return
+    form.add_error(None, error.detail)
+    for name, field_messages in error.fields.items():
+        if name in form.fields:
+            for message in field_messages:
+                form.add_error(name, message)
+
+
+def _saved(message: str, warnings: list[str], *, close: bool = True) -> HttpResponse:
+    """An htmx answer that swaps nothing: the page closes the modal, refetches
+    the calendar and shows the message (and warnings) as toasts."""
+    response = reswap(HttpResponse(), "none")
+    payload = {"message": message, "warnings": warnings, "close": close}
+    return trigger_client_event(response, "appointmentSaved", payload)
+
+
+def _parse_moment(value: str | None, tz: ZoneInfo) -> dt.datetime | None:
+    """An ISO date or date-time from FullCalendar; without an offset it is clinic time."""
+    if not value:
+        return None
+    value = value.strip().replace(" ", "+")  # a "+03:00" offset arrives as " 03:00" when not URL-encoded
+    moment = parse_datetime(value)
+    if moment is None:
+        try:
+            day = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+        moment = dt.datetime.combine(day, dt.time())
+    return timezone.make_aware(moment, tz) if timezone.is_naive(moment) else moment
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+# The calendar page and its feed -----------------------------------------------------
+
+
+@login_required
+@require_GET
+def calendar(request: HttpRequest) -> HttpResponse:
+    clinic = _clinic(request)
+    language = translation.get_language() or "pt-br"
+    initial_date = request.GET.get("date", "")
+    try:
+        dt.date.fromisoformat(initial_date)
+    except ValueError:
+        initial_date = ""
+    can_book = _has(request, Perm.BOOK_APPOINTMENTS)
+    config = {
+        "feedUrl": reverse("scheduling:feed"),
+        "bookUrl": reverse("scheduling:book") if can_book else "",
+        "editUrl": reverse("scheduling:edit", args=[0]),
+        "moveUrl": reverse("scheduling:move", args=[0]),
+        "locale": CALENDAR_LOCALES.get(language.lower(), "pt-br"),
+        "timeZone": clinic.time_zone,
+        "initialDate": initial_date,
+        "canBook": can_book,
+        "messages": {
+            "moveFailed": _("The appointment could not be moved."),
+            "loadFailed": _("The calendar could not be loaded. Try again."),
+        },
+    }
+    context = {
+        "professionals": professionals_for_clinic(clinic),
+        "rooms": rooms_for_clinic(clinic),
+        "statuses": _statuses(request, active_only=True),
+        "calendar_config": config,
+    }
+    return render(request, "scheduling/index.html", context)
+
+
+def _services_label(appointment: Appointment) -> str:
+    return ", ".join(
+        f"{line.service.name} ×{line.quantity}" if line.quantity > 1 else line.service.name  # noqa: RUF001
+        for line in appointment.lines.all()
+    )
+
+
+@login_required
+@require_GET
+def feed(request: HttpRequest) -> HttpResponse:
+    """FullCalendar's JSON feed: the current clinic's appointments overlapping
+    [start, end), in the clinic's time (ISO with offset), coloured by status."""
+    clinic = _clinic(request)
+    tz = ZoneInfo(clinic.time_zone)
+    start = _parse_moment(request.GET.get("start"), tz)
+    end = _parse_moment(request.GET.get("end"), tz)
+    if start is None or end is None or end <= start or end - start > dt.timedelta(days=62):
+        return HttpResponseBadRequest(_("Give a start and an end at most two months apart."))
+    appointments = selectors.appointment_list(
+        clinic_id=clinic.pk,
+        start=start,
+        end=end,
+        professional_id=_int_or_none(request.GET.get("professional")),
+        room_id=_int_or_none(request.GET.get("room")),
+    )
+    statuses = {status.code: status for status in _statuses(request)}
+    can_book = _has(request, Perm.BOOK_APPOINTMENTS)
+    events = []
+    for appointment in appointments:
+        status = statuses.get(appointment.status)
+        color = status.color if status else "#64748b"
+        services_label = _services_label(appointment)
+        cancelled = appointment.status == BuiltinStatus.CANCELLED
+        events.append(
+            {
+                "id": str(appointment.pk),
+                "title": f"{appointment.patient.full_name} · {services_label}"
+                if services_label
+                else appointment.patient.full_name,
+                "start": appointment.start.astimezone(tz).isoformat(),
+                "end": appointment.end.astimezone(tz).isoformat(),
+                "backgroundColor": color,
+                "borderColor": color,
+                "editable": can_book and not cancelled,
+                "classNames": ["is-cancelled"] if cancelled else [],
+                "extendedProps": {
+                    "status": appointment.status,
+                    "statusName": status.display_name if status else appointment.status,
+                    "patient": appointment.patient.full_name,
+                    "services": services_label,
+                    "professional": appointment.professional.name if appointment.professional else "",
+                    "room": appointment.room.name if appointment.room else "",
+                    "package": appointment.patient_package.name if appointment.patient_package else "",
+                },
+            }
+        )
+    return JsonResponse(events, safe=False)
+
+
+# The modal: booking -------------------------------------------------------------------
+
+
+def _initial_from_query(request: HttpRequest, clinic: Clinic) -> dict[str, Any]:
+    tz = ZoneInfo(clinic.time_zone)
+    initial: dict[str, Any] = {"status": BuiltinStatus.SCHEDULED, "interval": 1}
+    start = _parse_moment(request.GET.get("start"), tz)
+    end = _parse_moment(request.GET.get("end"), tz)
+    if start is not None:
+        initial["start"] = start.astimezone(tz)
+        # A click selects one slot; only a longer drag says how long the session is.
+        if end is not None and end - start > dt.timedelta(minutes=30):
+            initial["end"] = end.astimezone(tz)
+    for name in ("professional", "room", "patient"):
+        value = _int_or_none(request.GET.get(name))
+        if value is not None:
+            initial[name] = value
+    return initial
+
+
+def _modal(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    clinic = _clinic(request)
+    context.setdefault("appointment", None)
+    context.setdefault("preview", None)
+    context["currency"] = clinic.currency
+    context["can_book"] = _has(request, Perm.BOOK_APPOINTMENTS)
+    context["can_view_notes"] = _has(request, Perm.VIEW_CLINICAL_NOTES)
+    return render(request, MODAL, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@in_clinic_time
+def appointment_new(request: HttpRequest) -> HttpResponse:
+    _require(request, Perm.BOOK_APPOINTMENTS)
+    clinic = _clinic(request)
+    _statuses(request)
+    if request.method == "GET":
+        form = AppointmentForm(clinic=clinic, initial=_initial_from_query(request, clinic))
+        lines = line_formset(clinic, initial=[{"quantity": 1}])
+        return _modal(request, {"form": form, "lines": lines, "packages": _package_rows(request, form, lines)})
+
+    form = AppointmentForm(request.POST, clinic=clinic)
+    lines = line_formset(clinic, request.POST)
+    preview = None
+    if form.is_valid() and lines.is_valid():
+        data = form.cleaned_data
+        rule = form.recurrence()
+        try:
+            if rule is not None:
+                if request.POST.get("confirm_series") != "1":
+                    preview = _series_preview(clinic, rule, data, lines)
+                else:
+                    return _book_series(request, clinic, rule, data, lines)
+            else:
+                booking = services.appointment_book(
+                    clinic=clinic,
+                    patient=data["patient"],
+                    start=data["start"],
+                    end=data["end"],
+                    lines=lines.line_inputs(),
+                    actor=_actor(request),
+                    professional=data["professional"],
+                    room=data["room"],
+                    status=data["status"],
+                    patient_package=data["patient_package"],
+                    authorization=data["authorization"],
+                    notes=data["notes"],
+                )
+                return _saved(_booked_message(booking.appointment), booking.warnings)
+        except ApplicationError as error:
+            _show_series_error(form, error, rule, clinic) if rule else _show_error(form, error)
+    context = {"form": form, "lines": lines, "preview": preview, "packages": _package_rows(request, form, lines)}
+    return _modal(request, context)
+
+
+def _booked_message(appointment: Appointment) -> str:
+    start = timezone.localtime(appointment.start)
+    return _("Booked: %(patient)s, %(when)s.") % {
+        "patient": appointment.patient.full_name,
+        "when": formats.date_format(start, "SHORT_DATETIME_FORMAT"),
+    }
+
+
+def _duration(data: dict[str, Any], lines: BaseLineFormSet) -> dt.timedelta:
+    if data.get("end"):
+        return data["end"] - data["start"]
+    minutes = sum(line.service.duration_minutes * line.quantity for line in lines.line_inputs())
+    return dt.timedelta(minutes=minutes)
+
+
+def _series_preview(
+    clinic: Clinic, rule: recurrence.Recurrence, data: dict[str, Any], lines: BaseLineFormSet
+) -> dict[str, Any]:
+    previews = recurrence.series_preview(
+        rule=rule,
+        clinic=clinic,
+        duration=_duration(data, lines),
+        professional=data["professional"],
+        room=data["room"],
+    )
+    conflicts = [p for p in previews if p.conflict is not None]
+    return {"rows": previews, "conflicts": len(conflicts), "free": len(previews) - len(conflicts)}
+
+
+def _book_series(
+    request: HttpRequest, clinic: Clinic, rule: recurrence.Recurrence, data: dict[str, Any], lines: BaseLineFormSet
+) -> HttpResponse:
+    bookings = recurrence.appointment_book_series(
+        rule=rule,
+        clinic=clinic,
+        patient=data["patient"],
+        lines=lines.line_inputs(),
+        actor=_actor(request),
+        professional=data["professional"],
+        room=data["room"],
+        duration=_duration(data, lines),
+        patient_package=data["patient_package"],
+        skip_conflicts=request.POST.get("skip_conflicts") == "1",
+    )
+    warnings = list(dict.fromkeys(warning for booking in bookings for warning in booking.warnings))
+    message = _("%(count)s sessions booked for %(patient)s.") % {
+        "count": len(bookings),
+        "patient": data["patient"].full_name,
+    }
+    return _saved(message, warnings)
+
+
+def _show_series_error(
+    form: AppointmentForm, error: ApplicationError, rule: recurrence.Recurrence | None, clinic: Clinic
+) -> None:
+    """A series names its failing dates (`rows.<n>`): show each with its date."""
+    if error.code != "rows_invalid" or rule is None:
+        _show_error(form, error)
+        return
+    starts = recurrence.occurrences(rule, ZoneInfo(clinic.time_zone))
+    form.add_error(None, error.detail)
+    for name, field_messages in error.fields.items():
+        index = int(name.split(".", 1)[1])
+        when = formats.date_format(timezone.localtime(starts[index]), "SHORT_DATETIME_FORMAT")
+        for message in field_messages:
+            form.add_error(None, f"{when}: {message}")
+
+
+# The modal: packages and their budget bars (A5, S3) ----------------------------------
+
+
+def _package_rows(
+    request: HttpRequest, form: AppointmentForm, lines: BaseLineFormSet, appointment: Appointment | None = None
+) -> dict[str, Any]:
+    """The patient's packages the booking can use, each with its budget bar for
+    the lines typed so far, and which one is chosen (the first, unless the
+    user chose another or "skip")."""
+    patient_id = appointment.patient_id if appointment else _int_or_none(str(form["patient"].value() or ""))
+    if patient_id is None:
+        return {"patient_id": None, "rows": [], "selected": ""}
+    if lines.is_bound:
+        line_inputs = lines.partial_lines()
+    elif appointment is not None:
+        line_inputs = [services.LineInput(line.service, line.quantity, line.price) for line in appointment.lines.all()]
+    else:
+        line_inputs = []
+    offered = selectors.packages_for_booking(
+        patient_id=patient_id, service_ids=[line.service.pk for line in line_inputs]
+    )
+    current = appointment.patient_package if appointment else None
+    if current is not None and current.pk not in {p.pk for p in offered}:
+        offered.insert(0, current)
+    parsed = [(line.service, line.quantity, line.service.price if line.price is None else line.price)
+              for line in line_inputs]  # fmt: skip
+    rows = [
+        {"package": package, "check": services.package_budget_check(package, parsed, appointment=appointment)}
+        for package in offered
+    ]
+    if form.is_bound and "patient_package" in form.data:
+        chosen = str(form.data.get("patient_package") or "")
+        offered_ids = {str(p.pk) for p in offered}
+        selected = chosen if chosen in offered_ids or chosen == "" else (str(offered[0].pk) if offered else "")
+    elif appointment is not None:
+        selected = str(appointment.patient_package_id or "")
+    else:
+        selected = str(offered[0].pk) if offered else ""
+    return {"patient_id": patient_id, "rows": rows, "selected": selected}
+
+
+@login_required
+@require_GET
+@in_clinic_time
+def booking_packages(request: HttpRequest) -> HttpResponse:
+    """htmx: the package choice with a live budget bar per package, for the
+    patient and service lines of the modal's form (`appointment` when editing)."""
+    _require(request, Perm.BOOK_APPOINTMENTS)
+    clinic = _clinic(request)
+    appointment = None
+    appointment_id = request.GET.get("appointment", "")
+    if appointment_id:
+        if not appointment_id.isdigit():
+            raise Http404
+        appointment = get_appointment_for_user(request, int(appointment_id))
+    patient_id = _int_or_none(request.GET.get("patient"))
+    if patient_id is not None and appointment is None and not Patient.objects.filter(pk=patient_id).exists():
+        raise Http404
+    form = AppointmentForm(request.GET, clinic=clinic, editing=appointment is not None)
+    lines = line_formset(clinic, request.GET)
+    packages = _package_rows(request, form, lines, appointment)
+    return render(request, "scheduling/_packages.html", {"packages": packages, "currency": clinic.currency})
+
+
+# The modal: editing ---------------------------------------------------------------------
+
+
+def _edit_context(request: HttpRequest, appointment: Appointment, form: AppointmentForm,
+                  lines: BaseLineFormSet, **extra: Any) -> dict[str, Any]:  # fmt: skip
+    statuses = _statuses(request, active_only=True)
+    context: dict[str, Any] = {
+        "appointment": appointment,
+        "form": form,
+        "lines": lines,
+        "statuses": statuses,
+        "current_status": next((s for s in statuses if s.code == appointment.status), None),
+        "packages": _package_rows(request, form, lines, appointment),
+        "terminal": appointment.status in services.TERMINAL,
+    }
+    if _has(request, Perm.VIEW_CLINICAL_NOTES):
+        context["notes"] = list(selectors.evolution_notes(appointment))
+        context["note_form"] = extra.pop("note_form", None) or EvolutionNoteForm()
+    context.update(extra)
+    return context
+
+
+def _edit_forms(appointment: Appointment, data: Any = None) -> tuple[AppointmentForm, BaseLineFormSet]:
+    clinic = appointment.clinic
+    initial = {
+        "professional": appointment.professional_id,
+        "room": appointment.room_id,
+        "start": timezone.localtime(appointment.start),
+        "end": timezone.localtime(appointment.end),
+        "patient_package": appointment.patient_package_id,
+        "authorization": appointment.authorization,
+        "notes": appointment.notes,
+    }
+    form = AppointmentForm(data, clinic=clinic, editing=True, initial=initial)
+    line_initial = [
+        {"service": line.service, "quantity": line.quantity, "price": line.price} for line in appointment.lines.all()
+    ]
+    return form, line_formset(clinic, data, initial=line_initial)
+
+
+def _reload(request: HttpRequest, appointment: Appointment) -> Appointment:
+    return get_appointment_for_user(request, appointment.pk)
+
+
+def _changed(response: HttpResponse) -> HttpResponse:
+    """The modal stays open with the new state; the calendar refetches."""
+    return trigger_client_event(response, "calendarChanged", {})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@in_clinic_time
+def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    _require(request, Perm.BOOK_APPOINTMENTS)
+    appointment = get_appointment_for_user(request, appointment_id)
+    if request.method == "GET":
+        form, lines = _edit_forms(appointment)
+        return _modal(request, _edit_context(request, appointment, form, lines))
+    form, lines = _edit_forms(appointment, request.POST)
+    if form.is_valid() and lines.is_valid():
+        data = form.cleaned_data
+        try:
+            booking = services.appointment_update(
+                appointment=appointment,
+                actor=_actor(request),
+                start=data["start"],
+                end=data["start"] + _duration(data, lines),  # an emptied end follows the services
+                professional=data["professional"],
+                room=data["room"],
+                lines=lines.line_inputs(),
+                patient_package=data["patient_package"],
+                authorization=data["authorization"],
+                notes=data["notes"],
+            )
+        except ApplicationError as error:
+            _show_error(form, error)
+        else:
+            message = _("Saved: %(patient)s, %(when)s.") % {
+                "patient": appointment.patient.full_name,
+                "when": formats.date_format(timezone.localtime(booking.appointment.start), "SHORT_DATETIME_FORMAT"),
+            }
+            return _saved(message, booking.warnings)
+    return _modal(request, _edit_context(request, appointment, form, lines))
+
+
+@login_required
+@require_POST
+@in_clinic_time
+def appointment_status(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """A status button of the modal: the one transition function (K8)."""
+    _require(request, Perm.BOOK_APPOINTMENTS)
+    appointment = get_appointment_for_user(request, appointment_id)
+    code = request.POST.get("status", "")
+    status_error = None
+    status_message = None
+    try:
+        services.appointment_set_status(appointment=appointment, status=code, actor=_actor(request))
+    except ApplicationError as error:
+        status_error = error.detail if not error.fields else " ".join(m for ms in error.fields.values() for m in ms)
+    else:
+        appointment = _reload(request, appointment)
+        name = next((s.display_name for s in _statuses(request) if s.code == appointment.status), appointment.status)
+        status_message = _("Status changed to “%(status)s”.") % {"status": name}
+    form, lines = _edit_forms(appointment)
+    context = _edit_context(request, appointment, form, lines, status_error=status_error, status_message=status_message)
+    response = _modal(request, context)
+    return _changed(response) if status_error is None else response
+
+
+@login_required
+@require_POST
+def appointment_delete(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    _require(request, Perm.BOOK_APPOINTMENTS)
+    appointment = get_appointment_for_user(request, appointment_id)
+    name = appointment.patient.full_name
+    try:
+        services.appointment_delete(appointment=appointment, actor=_actor(request))
+    except ApplicationError as error:
+        response = HttpResponse(status=200)
+        return trigger_client_event(reswap(response, "none"), "appointmentError", {"message": error.detail})
+    return _saved(_("Appointment of %(patient)s deleted.") % {"patient": name}, [])
+
+
+@login_required
+@require_POST
+@in_clinic_time
+def appointment_move(request: HttpRequest, appointment_id: int) -> JsonResponse:
+    """A drag or resize on the calendar. Answers JSON: the page reverts the
+    event and shows `detail` when the move is refused (double booking)."""
+    _require(request, Perm.BOOK_APPOINTMENTS)
+    appointment = get_appointment_for_user(request, appointment_id)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        fields = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+        return JsonResponse({"code": "validation_error", "detail": _("Some fields are not valid."), "fields": fields},
+                            status=400)  # fmt: skip
+    try:
+        booking = services.appointment_update(
+            appointment=appointment, actor=_actor(request), start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+        )  # fmt: skip
+    except ApplicationError as error:
+        return JsonResponse(error.as_dict(), status=error.status)
+    moved = booking.appointment
+    return JsonResponse(
+        {
+            "id": moved.pk,
+            "start": timezone.localtime(moved.start).isoformat(),
+            "end": timezone.localtime(moved.end).isoformat(),
+            "warnings": booking.warnings,
+        }
+    )
+
+
+# Evolution notes (A8): professionals and owners only --------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@in_clinic_time
+def evolution_notes(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """The notes of a session; adding the first one marks it attended (and so
+    debits its package). Receptionists get 403 whatever the id."""
+    _require(request, Perm.VIEW_CLINICAL_NOTES)
+    appointment = get_appointment_for_user(request, appointment_id)
+    if request.method == "GET":
+        context = {"appointment": appointment, "notes": selectors.evolution_notes(appointment),
+                   "note_form": EvolutionNoteForm()}  # fmt: skip
+        return render(request, "scheduling/_notes.html", context)
+    note_form = EvolutionNoteForm(request.POST)
+    if note_form.is_valid():
+        try:
+            services.evolution_note_add(
+                appointment=appointment, author=_actor(request), text=note_form.cleaned_data["text"]
+            )
+        except ApplicationError as error:
+            add_to_form(note_form, error)
+        else:
+            appointment = _reload(request, appointment)
+            form, lines = _edit_forms(appointment)
+            context = _edit_context(request, appointment, form, lines, status_message=_("Note saved."))
+            return _changed(_modal(request, context))
+    form, lines = _edit_forms(appointment)
+    return _modal(request, _edit_context(request, appointment, form, lines, note_form=note_form))
+
+
+# Settings: appointment statuses (A2) ------------------------------------------------------
+
+
+@login_required
+@require_GET
+def status_list(request: HttpRequest) -> HttpResponse:
+    context = {"statuses": _statuses(request), "can_configure": _has(request, Perm.CONFIGURE_CLINIC)}
+    return render(request, "scheduling/status_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def status_edit(request: HttpRequest, status_id: int | None = None) -> HttpResponse:
+    _require(request, Perm.CONFIGURE_CLINIC)
+    current = None
+    if status_id is not None:
+        current = AppointmentStatus.objects.filter(pk=status_id).first()
+        if current is None:
+            raise Http404
+    form = AppointmentStatusForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.appointment_status_save(
+                organization=request.organization,  # type: ignore[attr-defined]
+                code=current.code if current else data["code"],
+                name=data["name"],
+                color=data["color"],
+                debits=data["debits"],
+                releases=data["releases"],
+                status=current,
+            )
+        except ApplicationError as error:
+            add_to_form(form, error)
+        else:
+            messages.success(request, _("Status “%(name)s” saved.") % {"name": saved.display_name})
+            return redirect("scheduling:statuses")
+    return render(request, "scheduling/status_form.html", {"form": form, "status": current})
