@@ -7,11 +7,14 @@ whose data must never show to the others and the other way round.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 from django_scopes import scopes_disabled
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -46,6 +49,14 @@ def make_member(tenant: Tenant, username: str, role: Role, *clinics: Clinic) -> 
 def _clear_cache() -> None:
     # Redis outlives a test: throttles and lockouts must not leak between tests.
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    # LocaleMiddleware leaves the last request's language active in the
+    # thread; every test starts from the default.
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture
