@@ -19,7 +19,7 @@ from clinic.permissions import Perm
 from clinic.unset import KEEP
 from packages.models import PatientPackage, Service
 from patients.models import Patient
-from scheduling import selectors, services
+from scheduling import recurrence, selectors, services
 from scheduling.models import Appointment, AppointmentStatus, EvolutionNote
 
 
@@ -88,6 +88,14 @@ class AppointmentChangeSerializer(serializers.Serializer):
     patient_package = TenantPrimaryKeyField(PatientPackage, required=False, allow_null=True)
     authorization = serializers.CharField(required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class FollowingSerializer(serializers.Serializer):
+    """Change this occurrence and the following ones of its series."""
+
+    time = serializers.TimeField(required=False, help_text="New time of day, e.g. 14:30; each keeps its date.")
+    professional = TenantPrimaryKeyField(Professional, required=False, allow_null=True)
+    room = TenantPrimaryKeyField(Room, required=False, allow_null=True)
 
 
 class EvolutionNoteSerializer(serializers.ModelSerializer):
@@ -175,6 +183,25 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.appointment_delete(appointment=self.get_object(), actor=request.user)  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=FollowingSerializer, responses=AppointmentSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def following(self, request: Request, pk: str | None = None) -> Response:
+        """Edit "this and the following" occurrences of a recurring series:
+        a new time of day, professional or room (all or nothing)."""
+        appointment = self.get_object()
+        payload = FollowingSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        changed = recurrence.appointment_update_following(
+            appointment=appointment,
+            actor=request.user,  # type: ignore[arg-type]
+            time=data.get("time"),
+            professional=data.get("professional", KEEP),
+            room=data.get("room", KEEP),
+        )
+        rows = self.get_queryset().filter(pk__in=[a.pk for a in changed])
+        return Response(AppointmentSerializer(rows, many=True).data)
 
     @extend_schema(request=EvolutionNoteSerializer, responses=EvolutionNoteSerializer(many=True))
     @action(detail=True, methods=["get", "post"], url_path="evolution-notes")

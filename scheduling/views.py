@@ -34,7 +34,8 @@ from clinic.errors import ApplicationError, add_to_form
 from clinic.models import Clinic, User
 from clinic.permissions import Perm, membership_has_perm
 from clinic.selectors import professionals_for_clinic, rooms_for_clinic
-from patients.models import Patient
+from patients.models import AccessChannel, Patient
+from patients.services import access_log_record
 from scheduling import recurrence, selectors, services
 from scheduling.forms import (
     AppointmentForm,
@@ -175,7 +176,10 @@ def calendar(request: HttpRequest) -> HttpResponse:
             "loadFailed": _("The calendar could not be loaded. Try again."),
         },
     }
+    patient_id = _int_or_none(request.GET.get("patient"))
     context = {
+        # Opened from a patient's file: new bookings (and series) are for that patient.
+        "for_patient": Patient.objects.filter(pk=patient_id, is_active=True).first() if patient_id else None,
         "professionals": professionals_for_clinic(clinic),
         "rooms": rooms_for_clinic(clinic),
         "statuses": _statuses(request, active_only=True),
@@ -202,13 +206,18 @@ def feed(request: HttpRequest) -> HttpResponse:
     end = _parse_moment(request.GET.get("end"), tz)
     if start is None or end is None or end <= start or end - start > dt.timedelta(days=62):
         return HttpResponseBadRequest(_("Give a start and an end at most two months apart."))
-    appointments = selectors.appointment_list(
-        clinic_id=clinic.pk,
-        start=start,
-        end=end,
-        professional_id=_int_or_none(request.GET.get("professional")),
-        room_id=_int_or_none(request.GET.get("room")),
+    appointments = list(
+        selectors.appointment_list(
+            clinic_id=clinic.pk,
+            start=start,
+            end=end,
+            professional_id=_int_or_none(request.GET.get("professional")),
+            room_id=_int_or_none(request.GET.get("room")),
+        )
     )
+    # The calendar shows patients' names: a read of their data (T5), one row per patient.
+    patients = {appointment.patient_id: appointment.patient for appointment in appointments}
+    access_log_record(request=request, patients=patients.values(), channel=AccessChannel.PAGE, what="calendar")
     statuses = {status.code: status for status in _statuses(request)}
     can_book = _has(request, Perm.BOOK_APPOINTMENTS)
     events = []
@@ -507,6 +516,9 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
     _require(request, Perm.BOOK_APPOINTMENTS)
     appointment = get_appointment_for_user(request, appointment_id)
     if request.method == "GET":
+        access_log_record(
+            request=request, patients=[appointment.patient], channel=AccessChannel.PAGE, what="appointment"
+        )
         form, lines = _edit_forms(appointment)
         return _modal(request, _edit_context(request, appointment, form, lines))
     form, lines = _edit_forms(appointment, request.POST)

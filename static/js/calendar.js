@@ -70,8 +70,12 @@
     return params;
   }
 
+  // Opened from a patient's file (/calendar/?patient=N): book for that patient.
+  const forPatient = new URLSearchParams(window.location.search).get("patient");
+
   function bookUrl(start, end) {
     const params = new URLSearchParams(filters());
+    if (forPatient) params.set("patient", forPatient);
     if (start) params.set("start", start);
     if (end) params.set("end", end);
     return config.bookUrl + "?" + params.toString();

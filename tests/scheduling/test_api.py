@@ -188,3 +188,34 @@ def test_patient_file_shows_next_and_past_sessions(bob, patient, therapist, phys
     assert past.count("Renata Costa") == 2
     assert "Attended" in past
     assert "Missed" in past
+
+
+@pytest.mark.django_db
+def test_calendar_from_the_patient_file_books_for_that_patient(bob, alice, patient, therapist, physio_service,
+                                                               scope_a) -> None:  # fmt: skip
+    from tests.conftest import login
+
+    client = login(bob)
+    assert f"/calendar/?patient={patient.pk}" in client.get(f"/patients/{patient.pk}/").content.decode()
+    page = client.get(f"/calendar/?patient={patient.pk}").content.decode()
+    assert 'data-testid="booking-for-patient"' in page
+    assert patient.full_name in page
+    modal = client.get(f"/calendar/book/?patient={patient.pk}&start=2026-12-21T09:00").content.decode()
+    assert f'<option value="{patient.pk}" selected>' in modal
+
+
+@pytest.mark.django_db
+def test_calendar_reads_are_in_the_access_log(bob, patient, therapist, physio_service, scope_a) -> None:
+    from patients.models import AccessLog
+    from tests.conftest import login
+
+    booking = services.appointment_book(clinic=patient.clinic, patient=patient, start=at(21, 9),
+                                        lines=[services.LineInput(physio_service)], actor=None)  # fmt: skip
+    client = login(bob)
+    client.get("/calendar/feed/", {"start": "2026-12-20T00:00:00", "end": "2026-12-27T00:00:00"})
+    client.get(f"/calendar/appointments/{booking.appointment.pk}/")
+    with scopes_disabled():
+        assert list(AccessLog.objects.filter(patient=patient).order_by("pk").values_list("what", flat=True)) == [
+            "calendar",
+            "appointment",
+        ]

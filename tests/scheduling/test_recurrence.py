@@ -116,3 +116,20 @@ def test_link_with_ten_dates_is_all_or_nothing(patient, alice, bob, therapist, p
                                                 template=template, rows=rows)  # fmt: skip
     package.refresh_from_db()
     assert (len(bookings), package.sessions_booked, package.sessions_available) == (10, 10, 0)
+
+
+@pytest.mark.django_db
+def test_this_and_the_following_through_the_api(bob, patient, alice, therapist, physio_service, scope) -> None:
+    from tests.conftest import api_client
+
+    bookings = appointment_book_series(rule=Recurrence(first=at(1, 9), count=3), clinic=patient.clinic,
+                                       patient=patient, actor=alice, professional=therapist,
+                                       lines=[services.LineInput(physio_service)])  # fmt: skip
+    second = bookings[1].appointment
+    response = api_client(bob).post(f"/api/v1/appointments/{second.pk}/following/", {"time": "16:00"})
+    assert response.status_code == 200
+    assert [a["start"] for a in response.json()] == ["2026-12-08T16:00:00-03:00", "2026-12-15T16:00:00-03:00"]
+    single = services.appointment_book(clinic=patient.clinic, patient=patient, start=at(20, 9),
+                                       lines=[services.LineInput(physio_service)], actor=alice).appointment  # fmt: skip
+    response = api_client(bob).post(f"/api/v1/appointments/{single.pk}/following/", {"time": "16:00"})
+    assert (response.status_code, response.json()["code"]) == (400, "not_a_series")
