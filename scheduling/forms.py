@@ -144,6 +144,9 @@ class AppointmentForm(forms.Form):
     )
     until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     count = forms.IntegerField(label=_("Sessions"), min_value=1, max_value=MAX_OCCURRENCES, required=False)
+    following = forms.BooleanField(
+        label=_("Also change the following sessions of the series (time, professional, room)"), required=False
+    )
 
     def __init__(self, *args: Any, clinic: Clinic, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -159,6 +162,7 @@ class AppointmentForm(forms.Form):
             for name in ("patient", "status", "repeat", "interval", "weekdays", "until", "count"):
                 del self.fields[name]
         else:
+            del self.fields["following"]
             self.fields["patient"].queryset = Patient.objects.filter(is_active=True).order_by(  # type: ignore[attr-defined]
                 "name_search", "pk"
             )

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -525,18 +526,28 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
     if form.is_valid() and lines.is_valid():
         data = form.cleaned_data
         try:
-            booking = services.appointment_update(
-                appointment=appointment,
-                actor=_actor(request),
-                start=data["start"],
-                end=data["start"] + _duration(data, lines),  # an emptied end follows the services
-                professional=data["professional"],
-                room=data["room"],
-                lines=lines.line_inputs(),
-                patient_package=data["patient_package"],
-                authorization=data["authorization"],
-                notes=data["notes"],
-            )
+            with transaction.atomic():
+                booking = services.appointment_update(
+                    appointment=appointment,
+                    actor=_actor(request),
+                    start=data["start"],
+                    end=data["start"] + _duration(data, lines),  # an emptied end follows the services
+                    professional=data["professional"],
+                    room=data["room"],
+                    lines=lines.line_inputs(),
+                    patient_package=data["patient_package"],
+                    authorization=data["authorization"],
+                    notes=data["notes"],
+                )
+                if data.get("following") and appointment.series_id:
+                    # "This and the following": the same time of day, professional and room.
+                    recurrence.appointment_update_following(
+                        appointment=booking.appointment,
+                        actor=_actor(request),
+                        time=timezone.localtime(booking.appointment.start).time(),
+                        professional=data["professional"],
+                        room=data["room"],
+                    )
         except ApplicationError as error:
             _show_error(form, error)
         else:

@@ -272,3 +272,15 @@ def test_first_evolution_note_marks_attended_and_debits(book, link, scope, paula
     assert state(package) == ("active", 0, 1, D("750.00"))
     services.evolution_note_add(appointment=appointment, author=paula, text="Complemento.")
     assert state(package) == ("active", 0, 1, D("750.00"))
+
+
+@pytest.mark.django_db
+def test_per_service_amount_limit(book, patient, alice, tenant_a, physio_service, assessment, scope) -> None:
+    template = make_template(tenant_a.central, [(physio_service, 10)], name="Fisio com teto", price=D("1000.00"))
+    ServiceLimitFactory(template=template, service=physio_service, max_amount=D("300.00"))
+    package = ledger.package_link(patient=patient, clinic=patient.clinic, actor=alice, template=template)
+    book(at(23, 8), patient_package=package, lines=[services.LineInput(physio_service, 2)])  # 240.00
+    with pytest.raises(ApplicationError) as error:
+        book(at(23, 10), patient_package=package)  # +120.00 = 360.00 of 300.00
+    assert error.value.code == "budget_exceeded"
+    assert "Fisioterapia" in error.value.detail

@@ -504,3 +504,21 @@ def test_booking_refuses_another_organizations_patient_and_package(
     assert "Select a valid choice" in response.content.decode()
     with scopes_disabled():
         assert not Appointment.objects.filter(patient=foreign_patient_b).exists()
+
+
+def test_edit_this_and_the_following_sessions_of_a_series(bob, alice, patient, physio_service, therapist) -> None:
+    from scheduling.recurrence import Recurrence, appointment_book_series
+
+    with organization_scope(patient.organization_id):
+        bookings = appointment_book_series(rule=Recurrence(first=at(1, 9), count=3), clinic=patient.clinic,
+                                           patient=patient, actor=alice,
+                                           lines=[services.LineInput(physio_service)])  # fmt: skip
+    second = bookings[1].appointment
+    client = client_for(bob)
+    assert 'data-testid="following-toggle"' in client.get(f"/calendar/appointments/{second.pk}/").content.decode()
+    data = booking_data(patient, physio_service, start="2026-12-08T15:00", professional=therapist.pk, following="on")
+    response = client.post(f"/calendar/appointments/{second.pk}/", data)
+    assert "appointmentSaved" in response.headers["HX-Trigger"]
+    with scopes_disabled():
+        rows = [(a.start, a.professional_id) for a in Appointment.objects.filter(patient=patient).order_by("start")]
+    assert rows == [(at(1, 9), None), (at(8, 15), therapist.pk), (at(15, 15), therapist.pk)]
