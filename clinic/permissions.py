@@ -9,7 +9,9 @@ owners may create package templates.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
 
 from clinic.models import Role
 
@@ -56,3 +58,14 @@ def membership_has_perm(membership: Membership | None, permission: Perm) -> bool
         return False
     overrides = membership.organization.permission_overrides
     return membership.role in roles_with(permission, overrides)
+
+
+def request_has_perm(request: Any, permission: Perm) -> bool:
+    """May the request's user do this in the clinic they are working in?"""
+    return membership_has_perm(getattr(request, "membership", None), permission)
+
+
+def require_perm(request: Any, permission: Perm) -> None:
+    """Refuse a page with 403 when the user's role does not allow `permission`."""
+    if not request_has_perm(request, permission):
+        raise PermissionDenied

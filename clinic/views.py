@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from clinic import services
 from clinic.errors import ApplicationError, add_to_form
 from clinic.forms import ClinicForm
 from clinic.models import Clinic, Membership
-from clinic.permissions import Perm, membership_has_perm
+from clinic.permissions import Perm, require_perm
 from clinic.tenancy import SESSION_CLINIC_KEY
 
 
@@ -25,11 +24,6 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return fallback
-
-
-def require_perm(request: HttpRequest, permission: Perm) -> None:
-    if not membership_has_perm(request.membership, permission):  # type: ignore[attr-defined]
-        raise PermissionDenied
 
 
 def get_clinic_for_user(request: HttpRequest, clinic_id: int) -> Clinic:

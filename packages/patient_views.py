@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.errors import ApplicationError, add_to_form
 from clinic.models import Clinic, User
-from clinic.permissions import Perm, membership_has_perm
+from clinic.permissions import Perm, request_has_perm, require_perm
 from packages import ledger, money, selectors
 from packages.history import history_rows
 from packages.models import PackageStatus, PatientPackage, Renewal
@@ -45,15 +45,6 @@ from patients.models import AccessChannel, Patient
 from patients.services import access_log_record, clinic_today
 from patients.views import get_patient_for_user
 from scheduling.recurrence import package_link_with_dates
-
-
-def _has(request: HttpRequest, permission: Perm) -> bool:
-    return membership_has_perm(getattr(request, "membership", None), permission)
-
-
-def _require(request: HttpRequest, permission: Perm) -> None:
-    if not _has(request, permission):
-        raise PermissionDenied
 
 
 def _current_clinic(request: HttpRequest) -> Clinic:
@@ -96,8 +87,8 @@ def package_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Seed 000's and 001's list: number, link date, name, values, "3 of 5",
     status, renewal, and the actions the user's role allows."""
     patient = get_patient_for_user(request, patient_id)
-    can_change = _has(request, Perm.CHANGE_PACKAGE_VALUES)
-    can_delete = _has(request, Perm.DELETE_LEDGER_RECORDS)
+    can_change = request_has_perm(request, Perm.CHANGE_PACKAGE_VALUES)
+    can_delete = request_has_perm(request, Perm.DELETE_LEDGER_RECORDS)
     rows = [
         PackageRow(
             package=package,
@@ -112,7 +103,7 @@ def package_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     context = {
         "patient": patient,
         "rows": rows,
-        "can_link": _has(request, Perm.LINK_PACKAGES),
+        "can_link": request_has_perm(request, Perm.LINK_PACKAGES),
         "can_change": can_change,
     }
     return render(request, "packages/patient/list.html", context)
@@ -150,7 +141,7 @@ def _link_form(request: HttpRequest, patient: Patient, data: Any = None) -> Pack
 @login_required
 @require_http_methods(["GET", "POST"])
 def package_link(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.LINK_PACKAGES)
+    require_perm(request, Perm.LINK_PACKAGES)
     patient = get_patient_for_user(request, patient_id)
     clinic = _current_clinic(request)
     form = _link_form(request, patient, request.POST or None)
@@ -199,7 +190,7 @@ def package_link(request: HttpRequest, patient_id: int) -> HttpResponse:
 def package_link_terms(request: HttpRequest, patient_id: int) -> HttpResponse:
     """htmx: the sessions and total fields prefilled from the chosen template
     (or empty for a direct package), with their price per session."""
-    _require(request, Perm.LINK_PACKAGES)
+    require_perm(request, Perm.LINK_PACKAGES)
     patient = get_patient_for_user(request, patient_id)
     clinic = _current_clinic(request)
     form = _link_form(request, patient)
@@ -220,7 +211,7 @@ def package_link_terms(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_GET
 def package_link_preview(request: HttpRequest, patient_id: int) -> HttpResponse:
     """htmx: the price per session for the sessions and total typed so far."""
-    _require(request, Perm.LINK_PACKAGES)
+    require_perm(request, Perm.LINK_PACKAGES)
     get_patient_for_user(request, patient_id)
     preview = price_preview(request.GET, currency=_current_clinic(request).currency)
     return render(request, "packages/patient/_price_preview.html", {"preview": preview})
@@ -232,7 +223,7 @@ def package_link_preview(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def package_edit(request: HttpRequest, patient_id: int, package_id: int) -> HttpResponse:
-    _require(request, Perm.CHANGE_PACKAGE_VALUES)
+    require_perm(request, Perm.CHANGE_PACKAGE_VALUES)
     patient = get_patient_for_user(request, patient_id)
     package = get_package_for_user(request, patient, package_id)
     form = PackageChangeForm(request.POST or None, package=package)
@@ -256,7 +247,7 @@ def package_edit(request: HttpRequest, patient_id: int, package_id: int) -> Http
 @require_POST
 def package_set_status(request: HttpRequest, patient_id: int, package_id: int) -> HttpResponse:
     """Deactivate or reactivate (K5): a manual change of the status."""
-    _require(request, Perm.CHANGE_PACKAGE_VALUES)
+    require_perm(request, Perm.CHANGE_PACKAGE_VALUES)
     patient = get_patient_for_user(request, patient_id)
     package = get_package_for_user(request, patient, package_id)
     status = request.POST.get("status")
@@ -280,7 +271,7 @@ def package_set_status(request: HttpRequest, patient_id: int, package_id: int) -
 @require_POST
 def package_renew(request: HttpRequest, patient_id: int, package_id: int) -> HttpResponse:
     """Renew now (K6): start the next monthly cycle."""
-    _require(request, Perm.CHANGE_PACKAGE_VALUES)
+    require_perm(request, Perm.CHANGE_PACKAGE_VALUES)
     patient = get_patient_for_user(request, patient_id)
     package = get_package_for_user(request, patient, package_id)
     try:
@@ -305,7 +296,7 @@ def package_renew(request: HttpRequest, patient_id: int, package_id: int) -> Htt
 def package_delete(request: HttpRequest, patient_id: int, package_id: int) -> HttpResponse:
     """Ask, then delete a package none of whose sessions was debited (K4); a
     package with debits is refused, with the suggestion to deactivate it."""
-    _require(request, Perm.DELETE_LEDGER_RECORDS)
+    require_perm(request, Perm.DELETE_LEDGER_RECORDS)
     patient = get_patient_for_user(request, patient_id)
     package = get_package_for_user(request, patient, package_id)
     if request.method == "POST":
@@ -321,7 +312,7 @@ def package_delete(request: HttpRequest, patient_id: int, package_id: int) -> Ht
         "patient": patient,
         "package": package,
         "was_debited": package.was_debited,  # type: ignore[attr-defined]
-        "can_change": _has(request, Perm.CHANGE_PACKAGE_VALUES),
+        "can_change": request_has_perm(request, Perm.CHANGE_PACKAGE_VALUES),
         "currency": package.clinic.currency,
     }
     return render(request, "packages/patient/delete.html", context)

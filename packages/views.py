@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.errors import ApplicationError, NotFound, add_to_form
 from clinic.models import Clinic
-from clinic.permissions import Perm, membership_has_perm, roles_with
+from clinic.permissions import Perm, request_has_perm, require_perm, roles_with
 from packages import exporters, selectors, services
 from packages.errors import SharedReadOnly
 from packages.filters import PackageTemplateFilter, ServiceFilter, page_filter_data
@@ -37,15 +37,6 @@ def _current_clinic(request: HttpRequest) -> Clinic:
     if clinic is None:
         raise PermissionDenied
     return clinic
-
-
-def _has(request: HttpRequest, permission: Perm) -> bool:
-    return membership_has_perm(getattr(request, "membership", None), permission)
-
-
-def _require(request: HttpRequest, permission: Perm) -> None:
-    if not _has(request, permission):
-        raise PermissionDenied
 
 
 def _next_url(request: HttpRequest, fallback: str) -> str:
@@ -100,8 +91,8 @@ def template_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "page": page,
             "query": _query_without_page(request),
-            "can_manage": _has(request, Perm.MANAGE_CATALOG),
-            "can_export": _has(request, Perm.EXPORT_REPORTS),
+            "can_manage": request_has_perm(request, Perm.MANAGE_CATALOG),
+            "can_export": request_has_perm(request, Perm.EXPORT_REPORTS),
             "tab": "templates",
         },
     )
@@ -110,7 +101,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def template_export(request: HttpRequest) -> HttpResponse:
     """The filtered template list as an Excel workbook (S4, R3)."""
-    _require(request, Perm.EXPORT_REPORTS)
+    require_perm(request, Perm.EXPORT_REPORTS)
     _current_clinic(request)
     content = exporters.package_templates_xlsx(_filtered_templates(request).qs)
     response = HttpResponse(content, content_type=exporters.XLSX_CONTENT_TYPE)
@@ -126,7 +117,7 @@ def _editor_context(request: HttpRequest, editor: TemplateEditor, template: Pack
 @login_required
 @require_http_methods(["GET", "POST"])
 def template_create(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_CATALOG)
+    require_perm(request, Perm.MANAGE_CATALOG)
     clinic = _current_clinic(request)
     editor = TemplateEditor.build(clinic=clinic, data=request.POST or None)
     if request.method == "POST" and editor.is_valid():
@@ -145,7 +136,7 @@ def template_detail(request: HttpRequest, template_id: int) -> HttpResponse:
     template = get_template_for_user(request, template_id)
     clinic = _current_clinic(request)
     is_own = template.clinic_id == clinic.pk
-    can_manage = _has(request, Perm.MANAGE_CATALOG)
+    can_manage = request_has_perm(request, Perm.MANAGE_CATALOG)
     own_items = None
     if can_manage and not is_own and template.is_shared:
         own_items = OwnItemsEditor.build(clinic=clinic, template=template)
@@ -160,7 +151,7 @@ def _detail_context(
     return {
         "template": template,
         "is_own": is_own,
-        "can_edit": is_own and _has(request, Perm.MANAGE_CATALOG),
+        "can_edit": is_own and request_has_perm(request, Perm.MANAGE_CATALOG),
         "own_items": own_items,
         "shared_items": [item for item in template.visible_items if item.clinic_id == template.clinic_id],
         "added_items": [item for item in template.visible_items if item.clinic_id != template.clinic_id],
@@ -183,7 +174,7 @@ def _session_prices(template: PackageTemplate) -> dict[str, Any] | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
-    _require(request, Perm.MANAGE_CATALOG)
+    require_perm(request, Perm.MANAGE_CATALOG)
     template = get_template_for_user(request, template_id)
     clinic = _current_clinic(request)
     if template.clinic_id != clinic.pk:
@@ -209,7 +200,7 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
 @require_POST
 def template_own_items(request: HttpRequest, template_id: int) -> HttpResponse:
     """Save the current clinic's own services in another clinic's shared template."""
-    _require(request, Perm.MANAGE_CATALOG)
+    require_perm(request, Perm.MANAGE_CATALOG)
     template = get_template_for_user(request, template_id)
     clinic = _current_clinic(request)
     if template.clinic_id == clinic.pk:
@@ -231,7 +222,7 @@ def template_own_items(request: HttpRequest, template_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def template_set_active(request: HttpRequest, template_id: int) -> HttpResponse:
-    _require(request, Perm.MANAGE_CATALOG)
+    require_perm(request, Perm.MANAGE_CATALOG)
     template = get_template_for_user(request, template_id)
     is_active = request.POST.get("is_active") == "1"
     try:
@@ -253,7 +244,7 @@ def template_set_active(request: HttpRequest, template_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def template_delete(request: HttpRequest, template_id: int) -> HttpResponse:
-    _require(request, Perm.MANAGE_CATALOG)
+    require_perm(request, Perm.MANAGE_CATALOG)
     template = get_template_for_user(request, template_id)
     try:
         services.package_template_delete(template=template, clinic=_current_clinic(request))
@@ -270,7 +261,7 @@ def template_delete(request: HttpRequest, template_id: int) -> HttpResponse:
 @require_POST
 def template_preview(request: HttpRequest) -> HttpResponse:
     """htmx: the price-per-session box of the template form, recomputed as one types."""
-    _require(request, Perm.MANAGE_CATALOG)
+    require_perm(request, Perm.MANAGE_CATALOG)
     clinic = _current_clinic(request)
     template = None
     template_id = request.POST.get("template")
@@ -294,7 +285,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "page": _page(request, filters.qs),
             "query": _query_without_page(request),
-            "can_manage": _has(request, Perm.MANAGE_CATALOG),
+            "can_manage": request_has_perm(request, Perm.MANAGE_CATALOG),
             "tab": "services",
         },
     )
@@ -314,7 +305,7 @@ def _service_fields(form: ServiceForm) -> dict[str, Any]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def service_create(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_CATALOG)
+    require_perm(request, Perm.MANAGE_CATALOG)
     clinic = _current_clinic(request)
     form = ServiceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -334,7 +325,7 @@ def service_edit(request: HttpRequest, service_id: int) -> HttpResponse:
     """The service's page: its form for the owning clinic's managers, read-only otherwise."""
     service = get_service_for_user(request, service_id)
     clinic = _current_clinic(request)
-    editable = service.clinic_id == clinic.pk and _has(request, Perm.MANAGE_CATALOG)
+    editable = service.clinic_id == clinic.pk and request_has_perm(request, Perm.MANAGE_CATALOG)
     if request.method == "POST" and not editable:
         raise PermissionDenied
     form = ServiceForm.for_service(service, request.POST or None)
@@ -362,7 +353,7 @@ def service_edit(request: HttpRequest, service_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def service_set_active(request: HttpRequest, service_id: int) -> HttpResponse:
-    _require(request, Perm.MANAGE_CATALOG)
+    require_perm(request, Perm.MANAGE_CATALOG)
     service = get_service_for_user(request, service_id)
     is_active = request.POST.get("is_active") == "1"
     try:
@@ -377,7 +368,7 @@ def service_set_active(request: HttpRequest, service_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def service_delete(request: HttpRequest, service_id: int) -> HttpResponse:
-    _require(request, Perm.MANAGE_CATALOG)
+    require_perm(request, Perm.MANAGE_CATALOG)
     service = get_service_for_user(request, service_id)
     try:
         services.service_delete(service=service, clinic=_current_clinic(request))
@@ -401,7 +392,7 @@ def catalog_settings(request: HttpRequest) -> HttpResponse:
     organization = request.organization  # type: ignore[attr-defined]
     if organization is None:
         raise PermissionDenied
-    can_change = _has(request, Perm.MANAGE_ORGANIZATION)
+    can_change = request_has_perm(request, Perm.MANAGE_ORGANIZATION)
     if request.method == "POST" and not can_change:
         raise PermissionDenied
     current_roles = roles_with(Perm.MANAGE_CATALOG, organization.permission_overrides)

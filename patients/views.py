@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,7 +19,7 @@ from django_ratelimit.decorators import ratelimit
 
 from clinic.errors import ApplicationError, add_to_form
 from clinic.models import Professional
-from clinic.permissions import Perm, membership_has_perm
+from clinic.permissions import Perm, membership_has_perm, require_perm
 from clinic.tenancy import organization_scope
 from packages import selectors as package_selectors
 from packages.models import PackageStatus
@@ -38,11 +37,6 @@ from patients.selectors import PatientStatus
 from scheduling.selectors import next_and_past_sessions, status_labels
 
 PAGE_SIZE = 25
-
-
-def _require(request: HttpRequest, permission: Perm) -> None:
-    if not membership_has_perm(request.membership, permission):  # type: ignore[attr-defined]
-        raise PermissionDenied
 
 
 def get_patient_for_user(request: HttpRequest, patient_id: int) -> Patient:
@@ -101,7 +95,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def patient_create(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_PATIENTS)
+    require_perm(request, Perm.MANAGE_PATIENTS)
     form = _patient_form(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -121,7 +115,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.MANAGE_PATIENTS)
+    require_perm(request, Perm.MANAGE_PATIENTS)
     patient = get_patient_for_user(request, patient_id)
     form = _patient_form(request, request.POST or None, instance=patient, allow_quick=False)
     if request.method == "POST" and form.is_valid():
@@ -171,7 +165,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def patient_set_active(request: HttpRequest, patient_id: int, active: bool) -> HttpResponse:
-    _require(request, Perm.MANAGE_PATIENTS)
+    require_perm(request, Perm.MANAGE_PATIENTS)
     patient = services.patient_set_active(patient=get_patient_for_user(request, patient_id), active=active)
     if active:
         messages.success(request, _("“%(name)s” is active again.") % {"name": patient.full_name})
@@ -183,7 +177,7 @@ def patient_set_active(request: HttpRequest, patient_id: int, active: bool) -> H
 @login_required
 @require_POST
 def patient_review(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.MANAGE_PATIENTS)
+    require_perm(request, Perm.MANAGE_PATIENTS)
     patient = get_patient_for_user(request, patient_id)
     form = ReviewForm(request.POST, professionals=_professional_choices(request))
     if form.is_valid():
@@ -202,7 +196,7 @@ def patient_review(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def patient_anamnesis(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.MANAGE_PATIENTS)
+    require_perm(request, Perm.MANAGE_PATIENTS)
     patient = get_patient_for_user(request, patient_id)
     groups = AnamnesisGroup.objects.filter(is_active=True)
     group = patient.anamnesis_group
@@ -232,7 +226,7 @@ def patient_anamnesis(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def self_registration_settings(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.CONFIGURE_CLINIC)
+    require_perm(request, Perm.CONFIGURE_CLINIC)
     clinic = request.clinic  # type: ignore[attr-defined]
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
@@ -252,7 +246,7 @@ def self_registration_settings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def anamnesis_group_list(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.CONFIGURE_CLINIC)
+    require_perm(request, Perm.CONFIGURE_CLINIC)
     groups = AnamnesisGroup.objects.prefetch_related("questions").order_by("name")
     return render(request, "patients/anamnesis_groups.html", {"groups": groups})
 
@@ -260,7 +254,7 @@ def anamnesis_group_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def anamnesis_group_edit(request: HttpRequest, group_id: int | None = None) -> HttpResponse:
-    _require(request, Perm.CONFIGURE_CLINIC)
+    require_perm(request, Perm.CONFIGURE_CLINIC)
     group = None
     if group_id is not None:
         group = AnamnesisGroup.objects.filter(pk=group_id).first()

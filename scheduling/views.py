@@ -33,7 +33,7 @@ from django_htmx.http import reswap, trigger_client_event
 
 from clinic.errors import ApplicationError, add_to_form
 from clinic.models import Clinic, User
-from clinic.permissions import Perm, membership_has_perm
+from clinic.permissions import Perm, request_has_perm, require_perm
 from clinic.selectors import professionals_for_clinic, rooms_for_clinic
 from patients.models import AccessChannel, Patient
 from patients.services import access_log_record
@@ -54,15 +54,6 @@ MODAL = "scheduling/_appointment_modal.html"
 
 
 # Helpers --------------------------------------------------------------------------
-
-
-def _has(request: HttpRequest, permission: Perm) -> bool:
-    return membership_has_perm(getattr(request, "membership", None), permission)
-
-
-def _require(request: HttpRequest, permission: Perm) -> None:
-    if not _has(request, permission):
-        raise PermissionDenied
 
 
 def _clinic(request: HttpRequest) -> Clinic:
@@ -162,7 +153,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         dt.date.fromisoformat(initial_date)
     except ValueError:
         initial_date = ""
-    can_book = _has(request, Perm.BOOK_APPOINTMENTS)
+    can_book = request_has_perm(request, Perm.BOOK_APPOINTMENTS)
     config = {
         "feedUrl": reverse("scheduling:feed"),
         "bookUrl": reverse("scheduling:book") if can_book else "",
@@ -220,7 +211,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     patients = {appointment.patient_id: appointment.patient for appointment in appointments}
     access_log_record(request=request, patients=patients.values(), channel=AccessChannel.PAGE, what="calendar")
     statuses = {status.code: status for status in _statuses(request)}
-    can_book = _has(request, Perm.BOOK_APPOINTMENTS)
+    can_book = request_has_perm(request, Perm.BOOK_APPOINTMENTS)
     events = []
     for appointment in appointments:
         status = statuses.get(appointment.status)
@@ -278,8 +269,8 @@ def _modal(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     context.setdefault("appointment", None)
     context.setdefault("preview", None)
     context["currency"] = clinic.currency
-    context["can_book"] = _has(request, Perm.BOOK_APPOINTMENTS)
-    context["can_view_notes"] = _has(request, Perm.VIEW_CLINICAL_NOTES)
+    context["can_book"] = request_has_perm(request, Perm.BOOK_APPOINTMENTS)
+    context["can_view_notes"] = request_has_perm(request, Perm.VIEW_CLINICAL_NOTES)
     return render(request, MODAL, context)
 
 
@@ -287,7 +278,7 @@ def _modal(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @in_clinic_time
 def appointment_new(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.BOOK_APPOINTMENTS)
+    require_perm(request, Perm.BOOK_APPOINTMENTS)
     clinic = _clinic(request)
     _statuses(request)
     if request.method == "GET":
@@ -444,7 +435,7 @@ def _package_rows(
 def booking_packages(request: HttpRequest) -> HttpResponse:
     """htmx: the package choice with a live budget bar per package, for the
     patient and service lines of the modal's form (`appointment` when editing)."""
-    _require(request, Perm.BOOK_APPOINTMENTS)
+    require_perm(request, Perm.BOOK_APPOINTMENTS)
     clinic = _clinic(request)
     appointment = None
     appointment_id = request.GET.get("appointment", "")
@@ -476,7 +467,7 @@ def _edit_context(request: HttpRequest, appointment: Appointment, form: Appointm
         "packages": _package_rows(request, form, lines, appointment),
         "terminal": appointment.status in services.TERMINAL,
     }
-    if _has(request, Perm.VIEW_CLINICAL_NOTES):
+    if request_has_perm(request, Perm.VIEW_CLINICAL_NOTES):
         context["notes"] = list(selectors.evolution_notes(appointment))
         context["note_form"] = extra.pop("note_form", None) or EvolutionNoteForm()
     context.update(extra)
@@ -514,7 +505,7 @@ def _changed(response: HttpResponse) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @in_clinic_time
 def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    _require(request, Perm.BOOK_APPOINTMENTS)
+    require_perm(request, Perm.BOOK_APPOINTMENTS)
     appointment = get_appointment_for_user(request, appointment_id)
     if request.method == "GET":
         access_log_record(
@@ -564,7 +555,7 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
 @in_clinic_time
 def appointment_status(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """A status button of the modal: the one transition function (K8)."""
-    _require(request, Perm.BOOK_APPOINTMENTS)
+    require_perm(request, Perm.BOOK_APPOINTMENTS)
     appointment = get_appointment_for_user(request, appointment_id)
     code = request.POST.get("status", "")
     status_error = None
@@ -586,7 +577,7 @@ def appointment_status(request: HttpRequest, appointment_id: int) -> HttpRespons
 @login_required
 @require_POST
 def appointment_delete(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    _require(request, Perm.BOOK_APPOINTMENTS)
+    require_perm(request, Perm.BOOK_APPOINTMENTS)
     appointment = get_appointment_for_user(request, appointment_id)
     name = appointment.patient.full_name
     try:
@@ -603,7 +594,7 @@ def appointment_delete(request: HttpRequest, appointment_id: int) -> HttpRespons
 def appointment_move(request: HttpRequest, appointment_id: int) -> JsonResponse:
     """A drag or resize on the calendar. Answers JSON: the page reverts the
     event and shows `detail` when the move is refused (double booking)."""
-    _require(request, Perm.BOOK_APPOINTMENTS)
+    require_perm(request, Perm.BOOK_APPOINTMENTS)
     appointment = get_appointment_for_user(request, appointment_id)
     form = MoveForm(request.POST)
     if not form.is_valid():
@@ -637,7 +628,7 @@ def appointment_move(request: HttpRequest, appointment_id: int) -> JsonResponse:
 def evolution_notes(request: HttpRequest, appointment_id: int) -> HttpResponse:
     """The notes of a session; adding the first one marks it attended (and so
     debits its package). Receptionists get 403 whatever the id."""
-    _require(request, Perm.VIEW_CLINICAL_NOTES)
+    require_perm(request, Perm.VIEW_CLINICAL_NOTES)
     appointment = get_appointment_for_user(request, appointment_id)
     if request.method == "GET":
         context = {"appointment": appointment, "notes": selectors.evolution_notes(appointment),
@@ -666,14 +657,14 @@ def evolution_notes(request: HttpRequest, appointment_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def status_list(request: HttpRequest) -> HttpResponse:
-    context = {"statuses": _statuses(request), "can_configure": _has(request, Perm.CONFIGURE_CLINIC)}
+    context = {"statuses": _statuses(request), "can_configure": request_has_perm(request, Perm.CONFIGURE_CLINIC)}
     return render(request, "scheduling/status_list.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def status_edit(request: HttpRequest, status_id: int | None = None) -> HttpResponse:
-    _require(request, Perm.CONFIGURE_CLINIC)
+    require_perm(request, Perm.CONFIGURE_CLINIC)
     current = None
     if status_id is not None:
         current = AppointmentStatus.objects.filter(pk=status_id).first()
