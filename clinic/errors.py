@@ -79,6 +79,15 @@ class Conflict(ApplicationError):
     default_detail = _("The record was changed by someone else. Reload and try again.")
 
 
+def full_clean(instance: Any, **kwargs: Any) -> None:
+    """`instance.full_clean()`, its Django ValidationError raised as the
+    application's error (per-field messages kept)."""
+    try:
+        instance.full_clean(**kwargs)
+    except DjangoValidationError as error:
+        raise ApplicationError.from_django(error) from error
+
+
 def add_to_form(form: forms.BaseForm, error: ApplicationError) -> None:
     """Show an application error on an HTML form, field by field where it can."""
     if not error.fields:

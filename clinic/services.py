@@ -9,16 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from clinic.errors import ApplicationError, ValidationFailed
+from clinic.errors import ValidationFailed, full_clean
 from clinic.models import Clinic, Membership, Organization, OrganizationSequence, Role, User
 from clinic.tenancy import organization_scope
-
-
-def _full_clean(instance: object, **kwargs: object) -> None:
-    try:
-        instance.full_clean(**kwargs)  # type: ignore[attr-defined]
-    except DjangoValidationError as error:
-        raise ApplicationError.from_django(error) from error
 
 
 def _unique_slug(name: str) -> str:
@@ -54,7 +47,7 @@ def organization_create(
     except DjangoValidationError as error:
         raise ValidationFailed(fields={"password": error.messages}) from error
     owner.set_password(owner_password)
-    _full_clean(owner, exclude=["password"])
+    full_clean(owner, exclude=["password"])
     owner.save()
     with organization_scope(organization):
         clinic = clinic_create(
@@ -88,7 +81,7 @@ def clinic_create(
         language=language,
         is_central=is_central,
     )
-    _full_clean(clinic)
+    full_clean(clinic)
     try:
         with transaction.atomic():
             clinic.save()
@@ -110,7 +103,7 @@ def clinic_update(*, clinic: Clinic, **changes: object) -> Clinic:
         setattr(clinic, field, value)
     if "currency" in changes:
         clinic.currency = clinic.currency.upper()
-    _full_clean(clinic)
+    full_clean(clinic)
     clinic.save()
     return clinic
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.request import Request
 
-from clinic.errors import ApplicationError, ValidationFailed
+from clinic.errors import ApplicationError, ValidationFailed, full_clean
 from clinic.models import Clinic, Organization, Professional, User
 from clinic.normalize import document_key, phone_e164, search_key
 from patients.models import (
@@ -222,10 +222,7 @@ def anamnesis_group_save(
     if group is None:
         group = AnamnesisGroup(organization=organization)
     group.name, group.is_active = name.strip(), is_active
-    try:
-        group.full_clean()
-    except DjangoValidationError as error:
-        raise ApplicationError.from_django(error) from error
+    full_clean(group)
     group.save()
     errors: dict[str, list[str]] = {}
     kept: list[int] = []

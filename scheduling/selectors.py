@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from packages.models import PackageStatus, PatientPackage
-from scheduling.models import Appointment, AppointmentLine
+from scheduling.models import Appointment, AppointmentLine, AppointmentStatus, BuiltinStatus, EvolutionNote
 
 
 def appointment_list(
@@ -74,7 +74,6 @@ def next_and_past_sessions(
 
 
 # The calendar pages' reads (issue #6).
-from scheduling.models import AppointmentStatus, EvolutionNote  # noqa: E402
 
 
 def appointment_statuses(*, active_only: bool = False) -> QuerySet[AppointmentStatus]:
@@ -96,10 +95,6 @@ def evolution_notes(appointment: Appointment) -> QuerySet[EvolutionNote]:
 def status_labels() -> dict[str, str]:
     """Status code -> name in the reader's language (built-ins are translated,
     custom statuses show the name the organization gave them)."""
-    from scheduling.models import AppointmentStatus, BuiltinStatus
-
     labels = {code: str(label) for code, label in BuiltinStatus.choices}
-    for code, name, builtin in AppointmentStatus.objects.values_list("code", "name", "is_builtin"):
-        if not builtin:
-            labels[code] = name
+    labels.update((status.code, status.display_name) for status in AppointmentStatus.objects.all())
     return labels

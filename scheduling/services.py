@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from clinic.errors import ValidationFailed
+from clinic.errors import ValidationFailed, full_clean
 from clinic.models import Clinic, Organization, Professional, Room, User
 from clinic.selectors import professional_is_working
 from clinic.unset import KEEP, Keep
@@ -105,16 +105,7 @@ def appointment_status_save(
         status.save()
         return status
     status.name, status.color, status.debits, status.releases = name.strip(), color, debits, releases
-    try:
-        status.full_clean()
-    except Exception as error:  # Django's ValidationError, with its fields
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
-        if isinstance(error, DjangoValidationError):
-            from clinic.errors import ApplicationError
-
-            raise ApplicationError.from_django(error) from error
-        raise
+    full_clean(status)
     status.save()
     return status
 

@@ -3,21 +3,13 @@ under a constraint race, and the owning-clinic rule (T3)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
-from clinic.errors import ApplicationError, ValidationFailed
+from clinic.errors import ValidationFailed
 from clinic.models import Clinic
 from packages.errors import SharedReadOnly
 from packages.models import PackageTemplate, Service
-
-
-def full_clean(instance: models.Model, **kwargs: object) -> None:
-    try:
-        instance.full_clean(**kwargs)  # type: ignore[arg-type]
-    except DjangoValidationError as error:
-        raise ApplicationError.from_django(error) from error
 
 
 def save(instance: models.Model) -> None:

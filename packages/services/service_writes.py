@@ -7,12 +7,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from clinic.errors import ValidationFailed
+from clinic.errors import ValidationFailed, full_clean
 from clinic.models import Clinic
 from packages import money, selectors
 from packages.errors import ServiceInUse
 from packages.models import Service
-from packages.services._common import full_clean, require_owner, save
+from packages.services._common import require_owner, save
 
 
 @transaction.atomic

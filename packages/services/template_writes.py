@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from clinic.errors import ValidationFailed
+from clinic.errors import ValidationFailed, full_clean
 from clinic.models import Clinic
 from packages import money, selectors
 from packages.errors import SharedReadOnly
@@ -24,7 +24,7 @@ from packages.models import (
     Renewal,
     Service,
 )
-from packages.services._common import full_clean, require_owner, save
+from packages.services._common import require_owner, save
 
 
 @dataclass(frozen=True)
