@@ -12,7 +12,7 @@ from clinic.tenancy import organization_scope
 from packages.demo import seed_catalog
 from packages.demo_patient_packages import seed_patient_packages
 from patients.demo import seed_patients
-from scheduling.demo import seed_calendar
+from scheduling.demo import seed_calendar, seed_statuses
 
 DEMO_ORGANIZATION = "Clínica Demo"
 DEMO_PASSWORD = "demo-clinic-2026"
@@ -65,6 +65,7 @@ def seed_demo() -> DemoResult:
         seed_resources(organization, clinics)
         seed_catalog(organization, clinics)
         seed_patients(organization, list(clinics.values()))
+        seed_statuses(organization)
         seed_patient_packages(organization, clinics)
         seed_calendar(organization, clinics)
     return result

@@ -243,6 +243,22 @@ class LimitCheck:
         return _("at most %(limit)s for %(service)s") % values
 
     @property
+    def summary(self) -> str:
+        """How much is used, with the proposal: "7 of 8 appointments"."""
+        values = {
+            "total": self._show(self.total),
+            "limit": self._show(self.limit),
+            "service": self.service_name or f"#{self.service_id}",
+        }
+        if self.kind == LimitKind.APPOINTMENTS:
+            return _("%(total)s of %(limit)s appointments") % values
+        if self.kind == LimitKind.AMOUNT:
+            return _("%(total)s of %(limit)s in total") % values
+        if self.kind == LimitKind.SERVICE_QUANTITY:
+            return _("%(total)s of %(limit)s × %(service)s") % values  # noqa: RUF001
+        return _("%(total)s of %(limit)s for %(service)s") % values
+
+    @property
     def message(self) -> str:
         return _("Budget limit “%(label)s”: %(used)s used, %(proposed)s more would exceed it by %(over)s.") % {
             "label": self.label,

@@ -1,22 +1,21 @@
 """Demo patient packages: a dozen demo patients with packages that have lived
-a little, so that lists, balances and history pages have something to show.
+a little, so that lists, balances, budget bars and history pages have
+something to show.
 
-Every package is written through `packages.ledger`, the only write path, so
-the demo's ledgers reconcile like real ones. Called by `clinic.demo.seed_demo`
-inside the organization's scope, after the catalog and the patients. A patient
-who already has a package (from an earlier run, or linked by hand in the demo)
-is left alone, so the command can run any number of times.
-
-Appointments are created directly and their package units moved with the
-ledger functions, so this module depends only on the appointment's basic
-fields; their statuses are the codes of scheduling's built-in statuses
-("attended", "justified_absence", "scheduled"). When scheduling's booking and
-status services land, the demo should book through them instead.
+Packages are linked through `packages.ledger` and their sessions booked and
+marked through `scheduling.services`, as reception would, so the ledgers
+reconcile like real ones and the budget limits hold: a booking the package's
+budget refuses is left out, as it would be at the desk. Called by
+`clinic.demo.seed_demo` inside the organization's scope, after the catalog,
+the patients and the statuses. A patient who already has a package (from an
+earlier run, or linked by hand in the demo) is left alone, so the command can
+run any number of times.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -24,25 +23,31 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import translation
 
+from clinic.errors import ApplicationError
 from clinic.models import Clinic, Membership, Organization, Professional, Role, Room, User
 from packages import ledger, selectors
-from packages.models import PackageTemplate, PatientPackage
+from packages.models import PackageTemplate, PatientPackage, Service
 from patients.models import Patient
-from scheduling.models import Appointment
-
-SESSION_MINUTES = 50
+from scheduling import services
+from scheduling.demo import CHARGED_ABSENCE
+from scheduling.errors import DoubleBooking
+from scheduling.models import Appointment, BuiltinStatus
 
 
 @dataclass(frozen=True)
 class Story:
     """What happened to one demo package, in the order it happened: linked,
-    past sessions (reserved then debited; absences debited then given back),
-    then an exceptional step, then the bookings still to come."""
+    past sessions (booked, then attended; absences charged, then given back on
+    a medical certificate), then an exceptional step, then the bookings still
+    to come. Each session takes the next service of the package's items (an
+    assessment first, then the sessions), or `service` (a code) for a direct
+    package."""
 
     first_name: str  # the demo patient, by the first name `patients.demo` gave them
     professional: str
     hour: int  # the patient's usual time, local to the clinic
     template: str = ""  # a demo template's name, or a direct package of `sessions` for `total`
+    service: str = "FIS-SES"  # a direct package's service
     sessions: int = 0
     total: str = ""
     attended: int = 0
@@ -62,7 +67,7 @@ STORIES = [
         booked=2,
     ),
     Story(
-        "Maria", "Renata Costa", 8, template="Plano mensal Pilates 2x/semana", attended=7, then="renew", booked=3,
+        "Maria", "Renata Costa", 8, template="Plano mensal Pilates 2x/semana", attended=5, then="renew", booked=2,
         room="Estúdio de Pilates",
     ),
     Story("Francisca", "Marcos Pereira", 9, sessions=5, total="1000.00", attended=2, justified_absences=1, booked=1),
@@ -138,31 +143,46 @@ def _tell(story: Story, *, patient: Patient, owner: User | None, receptionist: U
             room=room,
         )
 
-    def appointment(day: dt.date, status: str) -> Appointment:
-        start = _free_start(dt.datetime.combine(day, dt.time(story.hour), tzinfo=tz), professional, room)
-        return Appointment.objects.create(
-            organization_id=patient.organization_id,
-            clinic=clinic,
-            patient=patient,
-            professional=professional,
-            room=room,
-            start=start,
-            end=start + dt.timedelta(minutes=SESSION_MINUTES),
-            status=status,
-            patient_package=package,
-        )
+    sessions = _session_services(package, clinic, story.service)
+
+    def book(day: dt.date) -> Appointment | None:
+        """The session on `day` at the story's hour, or the next free hour
+        (appointments added in the demo by hand may be in the way); None when
+        the package's budget refuses it, as it would at the desk."""
+        start = dt.datetime.combine(day, dt.time(story.hour), tzinfo=tz)
+        for hour in range(8):
+            try:
+                return services.appointment_book(
+                    clinic=clinic,
+                    patient=patient,
+                    start=start + dt.timedelta(hours=hour),
+                    lines=[services.LineInput(next(sessions))],
+                    actor=receptionist,
+                    professional=professional,
+                    room=room,
+                    patient_package=package,
+                ).appointment
+            except DoubleBooking:
+                continue
+            except ApplicationError:  # budget_exceeded, package_exhausted
+                return None
+        return None
 
     # The absences sit in the middle of the treatment, not at its edges.
     absent = set(range(story.attended // 2, story.attended // 2 + story.justified_absences))
     for index, day in enumerate(past):
-        session = appointment(day, "justified_absence" if index in absent else "attended")
-        ledger.package_reserve(package=package, appointment=session, actor=receptionist)
-        ledger.package_debit(package=package, appointment=session, actor=receptionist)
+        session = book(day)
+        if session is None:
+            continue
         if index in absent:
             # The no-show was charged; the patient then brought a medical
             # certificate: the session is given back and the booking freed.
-            ledger.package_credit(package=package, appointment=session, actor=receptionist)
-            ledger.package_release(appointment=session, actor=receptionist)
+            services.appointment_set_status(appointment=session, status=CHARGED_ABSENCE, actor=receptionist)
+            services.appointment_set_status(
+                appointment=session, status=BuiltinStatus.JUSTIFIED_ABSENCE, actor=receptionist
+            )
+        else:
+            services.appointment_set_status(appointment=session, status=BuiltinStatus.ATTENDED, actor=receptionist)
 
     if story.then == "change":
         ledger.package_change(
@@ -186,23 +206,23 @@ def _tell(story: Story, *, patient: Patient, owner: User | None, receptionist: U
         ledger.package_renew(package=package, actor=receptionist, period=_next_month(today))
 
     for day in _future_days(today, story.booked):
-        ledger.package_reserve(package=package, appointment=appointment(day, "scheduled"), actor=receptionist)
+        book(day)
 
 
-def _free_start(start: dt.datetime, professional: Professional | None, room: Room | None) -> dt.datetime:
-    """`start`, or the next hour when the professional or the room is already
-    busy then (on PostgreSQL the database refuses overlapping bookings): the
-    stories do not overlap, but appointments added in the demo by hand may."""
-    for hour in range(8):
-        candidate = start + dt.timedelta(hours=hour)
-        end = candidate + dt.timedelta(minutes=SESSION_MINUTES)
-        overlapping = Appointment.objects.filter(start__lt=end, end__gt=candidate)
-        busy = (professional is not None and overlapping.filter(professional=professional).exists()) or (
-            room is not None and overlapping.filter(room=room).exists()
-        )
-        if not busy:
-            return candidate
-    return start  # a full day: let the database say so
+def _session_services(package: PatientPackage, clinic: Clinic, direct: str) -> Iterator[Service]:
+    """The service of each session in turn: the package's items in their order
+    (an assessment, then the sessions), the last one repeating; a direct
+    package's sessions are all `direct` (a service code)."""
+    visible = selectors.visible_services(clinic=clinic)
+    items = package.terms.get("items") or []
+    order = [(item["service"], int(item.get("quantity") or 1)) for item in items]
+    by_pk = visible.in_bulk([pk for pk, _quantity in order])
+    sequence = [by_pk[pk] for pk, quantity in order if pk in by_pk for _ in range(quantity)]
+    if not sequence:
+        sequence = [visible.get(code=direct)]
+    yield from sequence
+    while True:
+        yield sequence[-1]
 
 
 def _past_days(today: dt.date, count: int) -> list[dt.date]:

@@ -3,10 +3,11 @@ the consumption actions integrations call (debit, credit, renew)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -21,11 +22,13 @@ from clinic.errors import ValidationFailed
 from clinic.models import Room
 from clinic.permissions import Perm
 from packages import ledger, money, selectors
+from packages.budget import Level, LimitKind
 from packages.history import history_rows
-from packages.models import PackageStatus, PackageTemplate, PatientPackage
+from packages.models import PackageStatus, PackageTemplate, PatientPackage, Renewal
 from patients.models import AccessChannel, Patient
 from patients.services import access_log_record
 from scheduling.models import Appointment
+from scheduling.selectors import budget_usages, package_budget_check
 
 
 def _money(**kwargs: Any) -> serializers.DecimalField:
@@ -40,14 +43,47 @@ class VisibleTemplateField(serializers.PrimaryKeyRelatedField):
         return selectors.visible_templates(clinic=self.context["request"].clinic)
 
 
+class BudgetLimitSerializer(serializers.Serializer):
+    """One limit (a `packages.budget.LimitCheck`)."""
+
+    kind = serializers.ChoiceField(choices=[kind.value for kind in LimitKind])
+    service = serializers.IntegerField(source="service_id", allow_null=True)
+    limit = serializers.CharField(help_text="A count, or an amount as a decimal string.")
+    used = serializers.CharField()
+    remaining = serializers.CharField()
+    percent_used = serializers.DecimalField(max_digits=7, decimal_places=1)
+    level = serializers.ChoiceField(choices=[level.value for level in Level])
+
+
+class BudgetSerializer(serializers.Serializer):
+    """How much of a package's budget limits its booked and attended sessions use (S3)."""
+
+    per = serializers.ChoiceField(choices=["package", "month"], help_text="A monthly plan's limits are per month.")
+    tightest_percent = serializers.DecimalField(max_digits=7, decimal_places=1)
+    level = serializers.ChoiceField(choices=[level.value for level in Level])
+    limits = BudgetLimitSerializer(many=True)
+
+
+class PatientPackageListSerializer(serializers.ListSerializer):
+    """Reads the budget usage of a whole page of packages in two queries."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        packages = list(data.all() if isinstance(data, QuerySet) else data)
+        context = cast(dict[str, Any], self.context)  # the children read the same dict
+        context["budget_usages"] = budget_usages(packages, when=context.setdefault("now", timezone.now()))
+        return super().to_representation(packages)
+
+
 class PatientPackageSerializer(serializers.ModelSerializer):
     sessions_remaining = serializers.IntegerField(read_only=True)
     sessions_available = serializers.IntegerField(read_only=True)
     price_per_session = serializers.SerializerMethodField()
     average_price = _money(read_only=True)
+    budget = serializers.SerializerMethodField()
 
     class Meta:
         model = PatientPackage
+        list_serializer_class = PatientPackageListSerializer
         fields = [
             "id",
             "number",
@@ -79,9 +115,26 @@ class PatientPackageSerializer(serializers.ModelSerializer):
             "commission_kind",
             "commission_value",
             "terms",
+            "budget",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(BudgetSerializer(allow_null=True))
+    def get_budget(self, package: PatientPackage) -> dict[str, Any] | None:
+        """What the live sessions use of the limits (this month's, for a
+        monthly plan); null without limits."""
+        now = self.context.get("now") or timezone.now()
+        usages = self.context.get("budget_usages") or budget_usages([package], when=now)
+        check = package_budget_check(package, [], when=now, usage=usages[package.pk], appointments=0)
+        if check.tightest is None:
+            return None
+        return {
+            "per": "month" if package.renewal == Renewal.MONTHLY else "package",
+            "tightest_percent": str(check.tightest_percent),
+            "level": str(check.level),
+            "limits": BudgetLimitSerializer(check.limits, many=True).data,
+        }
 
     @extend_schema_field(OpenApiTypes.DECIMAL)
     def get_price_per_session(self, package: PatientPackage) -> str:

@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,6 +30,7 @@ from clinic.errors import ApplicationError, add_to_form
 from clinic.models import Clinic, User
 from clinic.permissions import Perm, request_has_perm, require_perm
 from packages import ledger, money, selectors
+from packages.budget import BudgetCheck
 from packages.history import history_rows
 from packages.models import PackageStatus, PatientPackage, Renewal
 from packages.patient_forms import (
@@ -44,6 +45,7 @@ from packages.patient_forms import (
 from patients.models import AccessChannel, Patient
 from patients.services import access_log_record, clinic_today
 from patients.views import get_patient_for_user
+from scheduling import selectors as scheduling_selectors
 from scheduling.recurrence import package_link_with_dates
 
 
@@ -77,6 +79,7 @@ def _list_url(patient: Patient, package: PatientPackage | None = None) -> str:
 class PackageRow:
     package: PatientPackage
     balance: dict[str, int]
+    budget: BudgetCheck
     can_delete: bool
     can_renew: bool
 
@@ -89,15 +92,22 @@ def package_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_patient_for_user(request, patient_id)
     can_change = request_has_perm(request, Perm.CHANGE_PACKAGE_VALUES)
     can_delete = request_has_perm(request, Perm.DELETE_LEDGER_RECORDS)
+    packages = list(selectors.patient_package_rows(patient=patient))
+    now = timezone.now()
+    usages = scheduling_selectors.budget_usages(packages, when=now)
     rows = [
         PackageRow(
             package=package,
             balance=selectors.package_balance_details(package),
+            # What the booked and attended sessions use of the limits (this month's, for a monthly plan).
+            budget=scheduling_selectors.package_budget_check(
+                package, [], when=now, usage=usages[package.pk], appointments=0
+            ),
             # A package with a debit can only be deactivated (K4).
             can_delete=can_delete and not package.was_debited,  # type: ignore[attr-defined]
             can_renew=can_change and package.renewal == Renewal.MONTHLY and package.status != PackageStatus.INACTIVE,
         )
-        for package in selectors.patient_package_rows(patient=patient)
+        for package in packages
     ]
     access_log_record(request=request, patients=[patient], channel=AccessChannel.PAGE, what="packages")
     context = {

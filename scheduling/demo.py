@@ -1,6 +1,6 @@
-"""The demo calendar: weekly recurring series over four weeks around today,
-with attended, missed and justified sessions in the past (on top of the
-package appointments of `packages.demo_patient_packages`)."""
+"""The demo calendar: a custom status, and weekly recurring series over four
+weeks around today, with attended, missed and justified sessions in the past
+(on top of the package appointments of `packages.demo_patient_packages`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from clinic.models import Clinic, Organization, Professional, User
 from packages.models import PackageTemplate, Service
 from patients.models import Patient
 from scheduling import services
-from scheduling.models import AppointmentSeries
+from scheduling.models import AppointmentSeries, AppointmentStatus
 from scheduling.recurrence import Recurrence, appointment_book_series
+
+# A custom status (K8) as clinics use it: a no-show that still uses the session.
+CHARGED_ABSENCE = "charged_absence"
 
 # (patient first name, weekday 0=Mon, hour, professional index, past statuses oldest first)
 SERIES = [
@@ -24,6 +27,19 @@ SERIES = [
     ("Heitor", 3, 11, 2, ["attended", "missed"]),
     ("Larissa", 4, 15, 1, ["attended", "attended"]),
 ]
+
+
+def seed_statuses(organization: Organization) -> None:
+    """The built-in statuses and the demo's custom one (once)."""
+    services.statuses_ensure_builtin(organization.pk)
+    if not AppointmentStatus.objects.filter(code=CHARGED_ABSENCE).exists():
+        services.appointment_status_save(
+            organization=organization,
+            code=CHARGED_ABSENCE,
+            name="Falta cobrada",
+            color="#b45309",
+            debits=True,
+        )
 
 
 def seed_calendar(organization: Organization, clinics: dict[str, Clinic]) -> None:

@@ -10,6 +10,7 @@ clinic's (`timezone.override`), so "09:00" means 09:00 at the clinic.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -111,16 +112,27 @@ def line_formset(clinic: Clinic, data: Any = None, initial: list[dict[str, Any]]
     return formset
 
 
+def bookable_patients() -> QuerySet[Patient]:
+    """The patients a new booking may be for: the organization's active ones
+    (the tenant scope limits them to the request's organization)."""
+    return Patient.objects.filter(is_active=True).order_by("name_search", "pk")
+
+
 def status_choices() -> list[tuple[str, str]]:
     return [(s.code, s.name) for s in AppointmentStatus.objects.filter(is_active=True).order_by("position", "name")]
 
 
 class AppointmentForm(forms.Form):
     """The booking modal; with `appointment` it edits one (no patient, no
-    status — status buttons run the transition —, no repeat)."""
+    status — status buttons run the transition —, no repeat).
+
+    The patient is a hidden input filled by the modal's search-as-you-type
+    picker (`patient_search`): a clinic may have thousands of patients, too
+    many for a select. The field still validates against the scoped queryset,
+    so another organization's id or an archived patient is an invalid choice."""
 
     patient: forms.ModelChoiceField[Patient] = forms.ModelChoiceField(
-        label=_("Patient"), queryset=Patient.objects.none()
+        label=_("Patient"), queryset=Patient.objects.none(), widget=forms.HiddenInput
     )
     professional: forms.ModelChoiceField[Professional] = forms.ModelChoiceField(
         label=_("Professional"), queryset=Professional.objects.none(), required=False
@@ -163,10 +175,29 @@ class AppointmentForm(forms.Form):
                 del self.fields[name]
         else:
             del self.fields["following"]
-            self.fields["patient"].queryset = Patient.objects.filter(is_active=True).order_by(  # type: ignore[attr-defined]
-                "name_search", "pk"
-            )
+            self.fields["patient"].queryset = bookable_patients()  # type: ignore[attr-defined]
             self.fields["status"].choices = status_choices()  # type: ignore[attr-defined]
+            if not self.is_bound and self.initial.get("patient") is not None and self.chosen_patient is None:
+                # A preselected id that is not a valid choice (archived, another
+                # organization's) is dropped rather than kept in the hidden input.
+                self.initial = {name: value for name, value in self.initial.items() if name != "patient"}
+
+    @functools.cached_property
+    def chosen_patient(self) -> Patient | None:
+        """The patient the picker shows as chosen: the posted or preselected
+        one, while it is a valid choice."""
+        if "patient" not in self.fields:
+            return None
+        cleaned = getattr(self, "cleaned_data", {}).get("patient")
+        if isinstance(cleaned, Patient):
+            return cleaned
+        value = self.data.get(self.add_prefix("patient")) if self.is_bound else self.initial.get("patient")
+        if isinstance(value, Patient):
+            value = value.pk
+        if not str(value or "").isdigit():
+            return None
+        queryset: QuerySet[Patient] = self.fields["patient"].queryset  # type: ignore[attr-defined]
+        return queryset.filter(pk=int(str(value))).first()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -1,14 +1,21 @@
-"""Reads of appointments: the calendar feed, a patient's sessions, and the
-packages a booking can use."""
+"""Reads of appointments: the calendar feed, a patient's sessions, the
+packages a booking can use and how much of their budgets is used."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
-from packages.models import PackageStatus, PatientPackage
+from packages.budget import AppointmentLine as BudgetLine
+from packages.budget import Budget, BudgetCheck, BudgetUsage, budget_check
+from packages.models import PackageStatus, PackageUsage, PatientPackage, Renewal, Service, UsageState
 from scheduling.models import Appointment, AppointmentLine, AppointmentStatus, BuiltinStatus, EvolutionNote
 
 
@@ -44,9 +51,11 @@ def appointment_list(
 def packages_for_booking(*, patient_id: int, service_ids: list[int]) -> list[PatientPackage]:
     """The patient's active packages whose items cover the services (A5, X5):
     the one expiring first, then the narrowest match (fewest items), first."""
-    packages = PatientPackage.objects.filter(
-        patient_id=patient_id, status=PackageStatus.ACTIVE, deleted_at__isnull=True
-    ).order_by("created_at", "pk")
+    packages = (
+        PatientPackage.objects.filter(patient_id=patient_id, status=PackageStatus.ACTIVE, deleted_at__isnull=True)
+        .select_related("clinic")
+        .order_by("created_at", "pk")
+    )
     offered = []
     for package in packages:
         covered = {item["service"] for item in package.terms.get("items", [])}
@@ -98,3 +107,76 @@ def status_labels() -> dict[str, str]:
     labels = {code: str(label) for code, label in BuiltinStatus.choices}
     labels.update((status.code, status.display_name) for status in AppointmentStatus.objects.all())
     return labels
+
+
+# Budgets (S3) ------------------------------------------------------------------------
+
+
+def budget_window(package: PatientPackage, when: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+    """The stretch of time whose appointments count against the package's limits.
+
+    A monthly plan's limits are per cycle: "8 appointments" means 8 in each
+    month it renews for, so only the appointments of the calendar month of
+    `when` (in the package's clinic's time zone) count. Any other package's
+    limits are for its whole life (None).
+    """
+    if package.renewal != Renewal.MONTHLY:
+        return None
+    tz = ZoneInfo(package.clinic.time_zone)
+    first = timezone.localtime(when, tz).date().replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return dt.datetime.combine(first, dt.time.min, tzinfo=tz), dt.datetime.combine(following, dt.time.min, tzinfo=tz)
+
+
+def budget_usages(
+    packages: Iterable[PatientPackage], *, when: dt.datetime, exclude: Appointment | None = None
+) -> dict[int, BudgetUsage]:
+    """What each package's live appointments (booked or attended) use of its
+    budget, in the window of `when` (see `budget_window`), in one query
+    however many packages. `exclude` is an appointment being edited: it is
+    left out, to be counted with its new lines."""
+    windows = {package.pk: budget_window(package, when) for package in packages}
+    live = PackageUsage.objects.filter(package_id__in=windows, state__in=[UsageState.RESERVED, UsageState.DEBITED])
+    if exclude is not None:
+        live = live.exclude(appointment_id=exclude.pk)
+    appointments: dict[int, set[int]] = defaultdict(set)
+    lines: dict[int, list[BudgetLine]] = defaultdict(list)
+    # One row per appointment line (one with no line for an appointment without any).
+    rows = live.values_list(
+        "package_id", "appointment_id", "appointment__start",
+        "appointment__lines__service_id", "appointment__lines__quantity", "appointment__lines__price",
+    )  # fmt: skip
+    for package_id, appointment_id, start, service_id, quantity, price in rows:
+        window = windows[package_id]
+        if window is not None and not window[0] <= start < window[1]:
+            continue
+        appointments[package_id].add(appointment_id)
+        if service_id is not None:
+            lines[package_id].append(BudgetLine(service_id=service_id, quantity=quantity, unit_price=price))
+    return {
+        package_id: BudgetUsage.from_lines(lines[package_id], appointments=len(appointments[package_id]))
+        for package_id in windows
+    }
+
+
+def package_budget_check(
+    package: PatientPackage,
+    lines: Sequence[tuple[Service, int, Decimal]],
+    *,
+    when: dt.datetime,
+    appointment: Appointment | None = None,
+    usage: BudgetUsage | None = None,
+    appointments: int = 1,
+) -> BudgetCheck:
+    """Would an appointment at `when` with these lines fit the package's budget?
+    `appointment` is the one being edited: its current lines are left out of
+    what is used, so it counts once, with its new lines. With no lines and
+    `appointments=0` it is the bar of what is already used."""
+    if usage is None:
+        usage = budget_usages([package], when=when, exclude=appointment)[package.pk]
+    return budget_check(
+        Budget.from_dict(package.terms.get("limits") or {}),
+        used=usage,
+        lines=[BudgetLine(service_id=s.pk, quantity=q, unit_price=p) for s, q, p in lines],
+        appointments=appointments,
+    )

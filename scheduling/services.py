@@ -27,11 +27,11 @@ from clinic.selectors import professional_is_working
 from clinic.unset import KEEP, Keep
 from packages import ledger
 from packages import selectors as catalog
-from packages.budget import AppointmentLine as BudgetLine
-from packages.budget import Budget, BudgetCheck, BudgetUsage, budget_check
+from packages.budget import BudgetCheck
 from packages.errors import PackageInactive
 from packages.models import PackageStatus, PackageUsage, PatientPackage, Service, UsageState
 from patients.models import Patient
+from scheduling import selectors
 from scheduling.errors import DoubleBooking, InvalidTransition
 from scheduling.models import (
     Appointment,
@@ -200,41 +200,13 @@ def _warnings(appointment: Appointment) -> list[str]:
     return warnings
 
 
-def package_budget_usage(package: PatientPackage, *, exclude: Appointment | None = None) -> BudgetUsage:
-    """What the package's live appointments (booked or attended) already use."""
-    live = PackageUsage.objects.filter(package=package, state__in=[UsageState.RESERVED, UsageState.DEBITED])
-    appointment_ids = set(live.values_list("appointment_id", flat=True)) - ({exclude.pk} if exclude else set())
-    lines = [
-        BudgetLine(service_id=line.service_id, quantity=line.quantity, unit_price=line.price)
-        for line in AppointmentLine.objects.filter(appointment_id__in=appointment_ids)
-    ]
-    return BudgetUsage.from_lines(lines, appointments=len(appointment_ids))
-
-
-def package_budget_check(
-    package: PatientPackage,
-    lines: Sequence[tuple[Service, int, Decimal]],
-    *,
-    appointment: Appointment | None = None,
-) -> BudgetCheck:
-    """Would an appointment with these lines fit the package's budget (S3)?
-    `appointment` is the one being edited: its current lines are left out of
-    what is used, so it counts once, with its new lines."""
-    return budget_check(
-        Budget.from_dict(package.terms.get("limits") or {}),
-        used=package_budget_usage(package, exclude=appointment),
-        lines=[BudgetLine(service_id=s.pk, quantity=q, unit_price=p) for s, q, p in lines],
-        appointments=1,
-    )
-
-
 def _check_package(package: PatientPackage, patient: Patient, lines: Sequence[tuple[Service, int, Decimal]],
-                   appointment: Appointment | None = None) -> BudgetCheck:  # fmt: skip
+                   when: dt.datetime, appointment: Appointment | None = None) -> BudgetCheck:  # fmt: skip
     if package.patient_id != patient.pk or package.deleted_at is not None:
         raise ValidationFailed(fields={"patient_package": [_("Choose one of this patient's packages.")]})
     if package.status != PackageStatus.ACTIVE:
         raise PackageInactive()
-    check = package_budget_check(package, lines, appointment=appointment)
+    check = selectors.package_budget_check(package, lines, when=when, appointment=appointment)
     check.raise_if_exceeded()
     return check
 
@@ -319,7 +291,7 @@ def appointment_book(
     status_for_code(clinic.organization_id, status)
     if patient_package is None and chain:
         patient_package = _chain_package(patient, clinic, parsed, actor)
-    budget = _check_package(patient_package, patient, parsed) if patient_package else None
+    budget = _check_package(patient_package, patient, parsed, start) if patient_package else None
 
     appointment = Appointment(
         organization_id=clinic.organization_id,
@@ -407,7 +379,9 @@ def appointment_update(
         raise ValidationFailed(fields={"services": [_("Choose at least one service.")]})
     budget = None
     if appointment.patient_package is not None:
-        budget = _check_package(appointment.patient_package, appointment.patient, parsed, appointment)
+        budget = _check_package(
+            appointment.patient_package, appointment.patient, parsed, appointment.start, appointment
+        )
     _save_without_overlap(appointment, clinic)
     if lines is not None:
         AppointmentLine.objects.filter(appointment=appointment).delete()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("feed/", views.feed, name="feed"),
     path("book/", views.appointment_new, name="book"),
     path("book/packages/", views.booking_packages, name="budget"),
+    path("book/patients/", views.patient_search, name="patient-search"),
     path("appointments/<int:appointment_id>/", views.appointment_edit, name="edit"),
     path("appointments/<int:appointment_id>/status/", views.appointment_status, name="status"),
     path("appointments/<int:appointment_id>/move/", views.appointment_move, name="move"),

@@ -1,6 +1,7 @@
 """The calendar (A1-A5, A8, S3): the page, its JSON feed, the booking and
-edit modal (loaded with htmx), the live budget bars, status buttons, the
-drag-and-drop move, evolution notes, and the statuses settings page.
+edit modal (loaded with htmx) with its patient search, the live budget bars,
+status buttons, the drag-and-drop move, evolution notes, and the statuses
+settings page.
 
 Every write goes through `scheduling.services` / `scheduling.recurrence`; an
 `ApplicationError` becomes a form error in the modal or a JSON error for the
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
@@ -36,6 +37,7 @@ from clinic.models import Clinic, User
 from clinic.permissions import Perm, request_has_perm, require_perm
 from clinic.selectors import professionals_for_clinic, rooms_for_clinic
 from patients.models import AccessChannel, Patient
+from patients.selectors import patient_search as patients_matching
 from patients.services import access_log_record
 from scheduling import recurrence, selectors, services
 from scheduling.forms import (
@@ -44,10 +46,15 @@ from scheduling.forms import (
     BaseLineFormSet,
     EvolutionNoteForm,
     MoveForm,
+    bookable_patients,
     line_formset,
 )
 from scheduling.models import Appointment, AppointmentStatus, BuiltinStatus
 
+# The booking modal's patient picker: how many matches it lists, and the
+# shortest term it searches for (one letter would list ten random patients).
+PATIENT_SEARCH_LIMIT = 10
+PATIENT_SEARCH_MIN_LENGTH = 2
 # FullCalendar's locale codes for the UI languages (settings.LANGUAGES).
 CALENDAR_LOCALES = {"pt-br": "pt-br", "en": "en", "es": "es", "de": "de"}
 MODAL = "scheduling/_appointment_modal.html"
@@ -320,6 +327,34 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
     return _modal(request, context)
 
 
+@login_required
+@require_GET
+def patient_search(request: HttpRequest) -> HttpResponse:
+    """htmx: the booking modal's patient picker. The first matches of `q`
+    among the patients a booking may be for, by the patient list's search
+    (name without accents, document, phone), as buttons that fill the form's
+    hidden `patient` input."""
+    require_perm(request, Perm.BOOK_APPOINTMENTS)
+    clinic = _clinic(request)
+    term = request.GET.get("q", "").strip()
+    found: list[Patient] = []
+    if len(term) >= PATIENT_SEARCH_MIN_LENGTH:
+        matches = patients_matching(bookable_patients(), term).select_related("clinic")
+        found = list(matches[: PATIENT_SEARCH_LIMIT + 1])
+    patients = found[:PATIENT_SEARCH_LIMIT]
+    # Names, birth dates, documents and phones are the patients' data: one
+    # access-log row per patient listed, as the patient list does.
+    access_log_record(request=request, patients=patients, channel=AccessChannel.PAGE, what="booking search")
+    context = {
+        "patients": patients,
+        "more": len(found) > PATIENT_SEARCH_LIMIT,
+        "search": term,
+        "searched": len(term) >= PATIENT_SEARCH_MIN_LENGTH,
+        "clinic": clinic,
+    }
+    return render(request, "scheduling/_patient_results.html", context)
+
+
 def _booked_message(appointment: Appointment) -> str:
     start = timezone.localtime(appointment.start)
     return _("Booked: %(patient)s, %(when)s.") % {
@@ -414,8 +449,14 @@ def _package_rows(
         offered.insert(0, current)
     parsed = [(line.service, line.quantity, line.service.price if line.price is None else line.price)
               for line in line_inputs]  # fmt: skip
+    # A monthly plan's limits are per month: the month of the start typed so far.
+    when = _form_start(form) or (appointment.start if appointment else timezone.now())
+    usages = selectors.budget_usages(offered, when=when, exclude=appointment)
     rows = [
-        {"package": package, "check": services.package_budget_check(package, parsed, appointment=appointment)}
+        {
+            "package": package,
+            "check": selectors.package_budget_check(package, parsed, when=when, usage=usages[package.pk]),
+        }
         for package in offered
     ]
     if form.is_bound and "patient_package" in form.data:
@@ -427,6 +468,15 @@ def _package_rows(
     else:
         selected = str(offered[0].pk) if offered else ""
     return {"patient_id": patient_id, "rows": rows, "selected": selected}
+
+
+def _form_start(form: AppointmentForm) -> dt.datetime | None:
+    """The start typed in the modal so far (or the slot it opened on), if it reads as one."""
+    try:
+        start = form.fields["start"].clean(form.data.get("start")) if form.is_bound else form.initial.get("start")
+    except ValidationError:
+        return None
+    return start if isinstance(start, dt.datetime) else None
 
 
 @login_required

@@ -182,3 +182,71 @@ def test_list_and_history_query_counts_do_not_grow(alice, patient, link) -> None
         _count(client, f"/api/v1/patient-packages/{package.pk}/history/"),
     )
     assert many == one
+
+
+def _book(package, start, service, actor):
+    from scheduling import services as scheduling
+
+    with organization_scope(package.organization_id):
+        return scheduling.appointment_book(
+            clinic=package.clinic, patient=package.patient, start=start, actor=actor,
+            lines=[scheduling.LineInput(service)], patient_package=package,
+        ).appointment  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_each_package_says_how_much_of_its_budget_is_used(alice, tenant_a, patient, link) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    pilates = ServiceFactory(clinic=tenant_a.central, name="Pilates", price=Decimal("60.00"))
+    plan = make_template(
+        tenant_a.central, [(pilates, 8)], name="Pilates mensal", price=Decimal("480.00"), renewal="monthly",
+        max_appointments=4, max_amount=Decimal("600.00"),
+    )  # fmt: skip
+    tz = ZoneInfo(patient.clinic.time_zone)
+    first_day = timezone.localdate(timezone=tz).replace(day=1)
+    with organization_scope(patient.organization_id):
+        monthly = ledger.package_link(patient=patient, clinic=patient.clinic, actor=alice, template=plan)
+    direct = link(5, "500.00")
+    for day, hour in ((1, 9), (2, 9), (40, 9)):  # two this month, one next month
+        _book(monthly, dt.datetime.combine(first_day + dt.timedelta(days=day), dt.time(hour), tz), pilates, alice)
+    client = api_client(alice)
+    listed = {row["id"]: row["budget"] for row in client.get("/api/v1/patient-packages/").json()["results"]}
+    assert listed[direct.pk] is None  # no limits
+    assert listed[monthly.pk] == {
+        "per": "month",
+        "tightest_percent": "50.0",
+        "level": "ok",
+        "limits": [
+            {"kind": "appointments", "service": None, "limit": "4", "used": "2", "remaining": "2",
+             "percent_used": "50.0", "level": "ok"},
+            {"kind": "amount", "service": None, "limit": "600.00", "used": "120.00", "remaining": "480.00",
+             "percent_used": "20.0", "level": "ok"},
+        ],
+    }  # fmt: skip
+    assert client.get(f"/api/v1/patient-packages/{monthly.pk}/").json()["budget"] == listed[monthly.pk]
+
+
+@pytest.mark.django_db
+def test_list_query_count_does_not_grow_with_budgeted_packages(alice, tenant_a, patient) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    pilates = ServiceFactory(clinic=tenant_a.central, name="Pilates", price=Decimal("60.00"))
+    plan = make_template(tenant_a.central, [(pilates, 8)], name="Orçamento", max_appointments=8)
+    client = api_client(alice)
+    start = timezone.now().replace(microsecond=0) + dt.timedelta(days=1)
+    counts = []
+    for packages in (1, 12):
+        for _ in range(packages - (1 if counts else 0)):
+            with organization_scope(patient.organization_id):
+                package = ledger.package_link(patient=patient, clinic=patient.clinic, actor=alice, template=plan)
+            for _ in range(2):
+                _book(package, start, pilates, alice)
+                start += dt.timedelta(hours=1)
+        counts.append(_count(client, "/api/v1/patient-packages/"))
+    assert counts[0] == counts[1]

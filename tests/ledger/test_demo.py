@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -15,7 +16,8 @@ from clinic.models import Organization
 from clinic.tenancy import organization_scope
 from packages import ledger
 from packages.models import LedgerEntry, PackageUsage, PatientPackage
-from scheduling.models import Appointment
+from scheduling.models import Appointment, AppointmentLine
+from scheduling.selectors import budget_usages, package_budget_check
 
 
 def _counts() -> tuple[int, int, int, int]:
@@ -34,7 +36,7 @@ def test_seed_demo_links_lived_in_packages_once() -> None:
     call_command("seed_demo", stdout=StringIO())
     first = _counts()
     call_command("seed_demo", stdout=StringIO())
-    assert _counts() == first == (13, 130, 64, 64)
+    assert _counts() == first == (13, 125, 61, 61)
 
     with scopes_disabled():
         organization = Organization.objects.get(name=DEMO_ORGANIZATION)
@@ -45,13 +47,21 @@ def test_seed_demo_links_lived_in_packages_once() -> None:
         changed = PatientPackage.objects.filter(entries__kind="manual_change", status="active").get()
         appointments = list(Appointment.objects.exclude(patient_package=None))
         drifts = {package.number: ledger.package_reconcile(package).differences for package in packages}
+        lines = Counter(AppointmentLine.objects.values_list("appointment__patient_package__name", "service__code"))
+        usages = budget_usages(packages, when=timezone.now())
+        budgets = {
+            package.patient.full_name.split()[0]: package_budget_check(
+                package, [], when=timezone.now(), usage=usages[package.pk], appointments=0
+            )
+            for package in packages
+        }
 
     assert len({package.patient_id for package in packages}) == 12
     assert Counter(package.status for package in packages) == {"active": 10, "finished": 2, "inactive": 1}
     assert kinds == {
         "created": 13,
-        "reserve": 64,
-        "debit": 46,
+        "reserve": 61,
+        "debit": 44,  # 42 attended, and 2 absences charged (then credited back)
         "credit": 2,
         "release": 2,
         "manual_change": 2,
@@ -62,6 +72,19 @@ def test_seed_demo_links_lived_in_packages_once() -> None:
     assert drifts == {package.number: {} for package in packages}
 
     now = timezone.now()
-    assert Counter(a.status for a in appointments) == {"attended": 44, "justified_absence": 2, "scheduled": 18}
+    assert Counter(a.status for a in appointments) == {"attended": 42, "justified_absence": 2, "scheduled": 17}
     assert all(a.end < now for a in appointments if a.status != "scheduled")
     assert all(a.start > now for a in appointments if a.status == "scheduled")
+
+    # Booked as reception books: with service lines (the assessment first),
+    # within every budget; some packages are near theirs.
+    assert lines[("Avaliação + 6 sessões", "FIS-AVA")] == 1
+    assert lines[("Avaliação + 6 sessões", "FIS-SES")] == 5
+    assert all(check.ok for check in budgets.values())
+    assert (budgets["João"].level, budgets["João"].tightest_percent) == ("full", 100)  # 10 of 10 physio sessions
+    # The one assessment is used (red), and 780.00 of the 900.00.
+    assert {(limit.kind, limit.total, limit.limit) for limit in budgets["Carlos"].limits} == {
+        ("service_quantity", 1, 1),
+        ("amount", Decimal("780.00"), Decimal("900.00")),
+    }
+    assert budgets["Adriana"].level == "ok"

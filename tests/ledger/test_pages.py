@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django_scopes import scopes_disabled
 
 from clinic.models import Role, Room
@@ -190,6 +190,37 @@ def test_list_balance_details_show_booked_attended_remaining_available(alice, pa
     content = login(alice).get(_list(patient)).content.decode()
     for name, value in {"booked": 1, "attended": 1, "remaining": 4, "available": 3}.items():
         assert f'data-testid="balance-{name}">{value}<' in content
+
+
+@pytest.mark.django_db
+def test_list_shows_each_package_s_budget_this_month_for_a_monthly_plan(alice, tenant_a, patient) -> None:
+    from scheduling import services as scheduling
+
+    pilates = ServiceFactory(clinic=tenant_a.central, name="Pilates", price=Decimal("60.00"))
+    plan = make_template(
+        tenant_a.central, [(pilates, 16)], name="Pilates mensal", price=Decimal("960.00"), renewal="monthly",
+        max_appointments=4,
+    )  # fmt: skip
+    insured = make_template(tenant_a.central, [(pilates, 10)], name="Convênio", max_amount=Decimal("240.00"))
+    first_day = timezone.localdate(timezone=SAO_PAULO).replace(day=1)
+    this_month = [dt.datetime.combine(first_day + dt.timedelta(days=d), dt.time(9), SAO_PAULO) for d in (1, 2, 3)]
+    next_month = dt.datetime.combine((first_day + dt.timedelta(days=32)).replace(day=5), dt.time(9), SAO_PAULO)
+    with organization_scope(patient.organization_id):
+        monthly = ledger.package_link(patient=patient, clinic=patient.clinic, actor=alice, template=plan)
+        budgeted = ledger.package_link(patient=patient, clinic=patient.clinic, actor=alice, template=insured)
+        bookings = [(start, monthly) for start in [*this_month, next_month]]
+        for start, package in [*bookings, (this_month[0] + dt.timedelta(hours=2), budgeted)]:
+            scheduling.appointment_book(
+                clinic=patient.clinic, patient=patient, start=start, actor=alice,
+                lines=[scheduling.LineInput(pilates)], patient_package=package,
+            )  # fmt: skip
+    content = login(alice).get(_list(patient), headers={"accept-language": "en"}).content.decode()
+    found = re.findall(r'data-package-id="(\d+)".*?data-level="(\w+)".*?aria-valuenow="([\d.]+)"', content, re.S)
+    bars = {package_id: (level, percent) for package_id, level, percent in found}
+    # 3 of this month's 4 appointments (next month's does not count): amber at 75 %.
+    assert bars[str(monthly.pk)] == ("warning", "75.0")
+    assert bars[str(budgeted.pk)] == ("ok", "25.0")
+    assert "Budget this month" in content
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.template.loader import render_to_string
 
-from packages.budget import AppointmentLine, Budget, BudgetUsage, budget_check
+from packages.budget import AppointmentLine, Budget, BudgetUsage, ServiceLimit, ServiceUsage, budget_check
 
 
 @pytest.mark.parametrize(("used", "level", "width"), [(5, "ok", "60.0"), (7, "warning", "80.0"), (10, "full", "100")])
@@ -23,6 +23,30 @@ def test_budget_bar_colour_and_width(used: int, level: str, width: str) -> None:
     assert f"width: {width}%" in html
     assert "Physio 10" in html
     assert ("would exceed it by 1" in html) is (used == 10)
+    assert f"{used + 1} of 10 appointments" in html
+
+
+@pytest.mark.parametrize(
+    ("budget", "used", "summary"),
+    [
+        (Budget(max_amount=Decimal("900.00")), BudgetUsage(amount=Decimal("780.00")), "780.00 of 900.00 in total"),
+        (
+            Budget(services=(ServiceLimit(service_id=1, max_quantity=1, service_name="Assessment"),)),
+            BudgetUsage(services={1: ServiceUsage(quantity=1)}),
+            "1 of 1 × Assessment",  # noqa: RUF001
+        ),
+        (
+            Budget(services=(ServiceLimit(service_id=1, max_amount=Decimal("500"), service_name="Physio"),)),
+            BudgetUsage(services={1: ServiceUsage(amount=Decimal("120"))}),
+            "120.00 of 500.00 for Physio",
+        ),
+    ],
+)
+def test_the_bar_says_how_much_of_its_tightest_limit_is_used(budget, used, summary) -> None:
+    html = render_to_string(
+        "packages/includes/budget_bar.html", {"check": budget_check(budget, used=used, appointments=0)}
+    )
+    assert f'data-testid="budget-summary">{summary}<' in html
 
 
 def test_no_limits_no_bar() -> None:

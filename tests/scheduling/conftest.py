@@ -9,6 +9,7 @@ import pytest
 from tests.factories import ProfessionalFactory, RoomFactory
 from tests.ledger.conftest import foreign_patient_b, link, patient  # noqa: F401  (shared fixtures)
 from tests.packages.factories import ServiceFactory
+from tests.patients.conftest import joao, physio  # noqa: F401  (shared fixtures)
 
 SP = ZoneInfo("America/Sao_Paulo")
 

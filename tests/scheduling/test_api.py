@@ -201,7 +201,7 @@ def test_calendar_from_the_patient_file_books_for_that_patient(bob, alice, patie
     assert 'data-testid="booking-for-patient"' in page
     assert patient.full_name in page
     modal = client.get(f"/calendar/book/?patient={patient.pk}&start=2026-12-21T09:00").content.decode()
-    assert f'<option value="{patient.pk}" selected>' in modal
+    assert f'<input type="hidden" name="patient" value="{patient.pk}" id="id_patient">' in modal
 
 
 @pytest.mark.django_db

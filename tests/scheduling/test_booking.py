@@ -246,6 +246,47 @@ def test_max_appointments_limit(book, budget_package, scope, physio_service) -> 
     assert "appointments" in error.value.detail.lower()
 
 
+@pytest.fixture
+def monthly_plan(patient, alice, tenant_a, physio_service):
+    """A monthly plan of 8 sessions a cycle, at most 2 appointments a month."""
+    template = make_template(
+        tenant_a.central, [(physio_service, 8)], name="Plano mensal", price=D("800.00"), renewal="monthly",
+        max_appointments=2,
+    )  # fmt: skip
+    with organization_scope(tenant_a.organization):
+        return ledger.package_link(patient=patient, clinic=patient.clinic, actor=alice, template=template)
+
+
+@pytest.mark.django_db
+def test_a_monthly_plan_s_limits_apply_to_each_month(book, monthly_plan, scope, alice) -> None:
+    book(at(1, 8), patient_package=monthly_plan)
+    # The month is the clinic's: 22:30 on 31 December in São Paulo (January in UTC).
+    december_last = book(at(31, 22, 30), patient_package=monthly_plan)
+    with pytest.raises(ApplicationError) as error:
+        book(at(15, 9), patient_package=monthly_plan)
+    assert error.value.code == "budget_exceeded"
+    january = book(at(5, 9, month=1, year=2027), patient_package=monthly_plan)  # a new cycle, a new budget
+    book(at(6, 9, month=1, year=2027), patient_package=monthly_plan)
+    with pytest.raises(ApplicationError):
+        book(at(7, 9, month=1, year=2027), patient_package=monthly_plan)
+    # Moving a January session into the full December is refused as well;
+    # moving December's last one within December is not.
+    with pytest.raises(ApplicationError) as error:
+        services.appointment_update(appointment=january, actor=alice, start=at(20, 9))
+    assert error.value.code == "budget_exceeded"
+    services.appointment_update(appointment=december_last, actor=alice, start=at(30, 9))
+    january.refresh_from_db()
+    assert january.start == at(5, 9, month=1, year=2027)
+
+
+@pytest.mark.django_db
+def test_released_sessions_give_the_month_s_budget_back(book, monthly_plan, scope, alice) -> None:
+    first = book(at(1, 8), patient_package=monthly_plan)
+    book(at(2, 8), patient_package=monthly_plan)
+    services.appointment_set_status(appointment=first, status="cancelled", actor=alice)
+    book(at(3, 8), patient_package=monthly_plan)  # the cancelled one no longer counts
+
+
 @pytest.mark.django_db
 def test_service_chain_links_the_trigger_template(book, patient, scope, tenant_a, physio_service, assessment) -> None:
     template = make_template(

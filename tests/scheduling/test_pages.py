@@ -185,7 +185,11 @@ def test_booking_modal_prefills_the_slot(bob, patient, physio_service, therapist
     assert 'value="2026-12-01T09:00"' in html
     assert f'<option value="{therapist.pk}" selected>' in html
     assert 'data-price="120.00"' in html
-    assert f'<option value="{patient.pk}">Maria Ledger</option>' in html
+    # The patient is picked by searching: no select of every patient.
+    assert 'data-testid="patient-search"' in html
+    assert f'<option value="{patient.pk}">' not in html
+    assert 'data-testid="patient-chosen"' in html
+    assert "Maria Ledger" not in html
 
 
 def test_booking_through_the_modal_books_and_warns(bob, patient, physio_service, therapist) -> None:
@@ -307,6 +311,27 @@ def test_budget_bar_counts_an_edited_appointment_once(bob, patient, physio_servi
     html = client_for(bob).get("/calendar/book/packages/", data).content.decode()
     assert 'data-level="warning"' in html
     assert 'aria-valuenow="80.0"' in html
+
+
+def test_a_monthly_plan_s_bar_counts_the_month_of_the_start_typed(bob, patient, physio_service, alice, tenant_a):
+    template = make_template(
+        tenant_a.central, [(physio_service, 8)], name="Plano mensal", renewal="monthly", max_appointments=2
+    )
+    with organization_scope(tenant_a.organization):
+        plan = ledger.package_link(patient=patient, clinic=patient.clinic, actor=alice, template=template)
+        services.appointment_book(
+            clinic=patient.clinic, patient=patient, start=at(1, 9), actor=bob, patient_package=plan,
+            lines=[services.LineInput(physio_service)],
+        )  # fmt: skip
+    data = booking_data(patient, physio_service, patient_package=plan.pk)
+    client = client_for(bob)
+    december = client.get("/calendar/book/packages/", data | {"start": "2026-12-20T09:00"}).content.decode()
+    january = client.get("/calendar/book/packages/", data | {"start": "2027-01-04T09:00"}).content.decode()
+    assert 'data-level="full"' in december
+    assert "2 of 2 appointments" in december
+    assert "Budget this month" in december
+    assert 'data-level="ok"' in january
+    assert "1 of 2 appointments" in january
 
 
 def test_package_choice_preselects_the_first_or_keeps_skip(bob, patient, physio_service, link) -> None:
