@@ -301,10 +301,19 @@ class BudgetCheck:
 
     @property
     def tightest(self) -> LimitCheck | None:
-        """The fullest limit (the first one listed among equals); None without limits."""
+        """The fullest limit the proposal bears on (the first one listed among
+        equals); None without limits.
+
+        With a proposal, a limit on a service it does not book is left out: a
+        used-up assessment does not turn a physiotherapy session's bar red.
+        Without one (what a package has used so far), every limit counts.
+        """
         if not self.limits:
             return None
-        return max(self.limits, key=lambda limit: limit.fullness)
+        limits = self.limits
+        if any(limit.proposed for limit in limits):
+            limits = tuple(limit for limit in limits if limit.service_id is None or limit.proposed) or limits
+        return max(limits, key=lambda limit: limit.fullness)
 
     @property
     def tightest_percent(self) -> Decimal | None:

@@ -187,6 +187,31 @@ def test_every_limit_at_once_reports_each_in_order() -> None:
     assert error.value.detail.startswith("Budget limit “at most 1,000.00 in total”")
 
 
+def test_the_bar_follows_the_limits_the_booking_bears_on() -> None:
+    budget = Budget(
+        max_amount=D("900.00"),
+        services=(ServiceLimit(service_id=ASSESSMENT, max_quantity=1, service_name="Assessment"),),
+    )
+    used = BudgetUsage.from_lines([line(ASSESSMENT, 1, "180.00"), line(PHYSIO, 4, "120.00")], appointments=5)
+    # What the package has used: the assessment is used up.
+    so_far = budget_check(budget, used=used, appointments=0)
+    assert (so_far.tightest.kind, so_far.level) == (LimitKind.SERVICE_QUANTITY, Level.FULL)
+    # A physiotherapy session does not book an assessment: its bar is the amount's.
+    session = budget_check(budget, used=used, lines=[line(PHYSIO, 1, "120.00")])
+    assert (session.tightest.kind, session.tightest_percent, session.level) == (
+        LimitKind.AMOUNT,
+        D("86.6"),  # 780.00 of 900.00, rounded down: never "100 %" before it is
+        Level.WARNING,
+    )
+    # A second assessment does, and is refused.
+    assessment = budget_check(budget, used=used, lines=[line(ASSESSMENT, 1, "180.00")])
+    assert (assessment.tightest.kind, assessment.level, assessment.ok) == (
+        LimitKind.SERVICE_QUANTITY,
+        Level.FULL,
+        False,
+    )
+
+
 def test_tightest_percent_picks_the_fullest_limit() -> None:
     budget = Budget(max_appointments=10, max_amount=D("1000.00"))
     check = budget_check(budget, used=BudgetUsage(appointments=2, amount=D("700.00")), lines=[line(price="50.00")])
