@@ -134,8 +134,10 @@ def budget_usages(
     """What each package's live appointments (booked or attended) use of its
     budget, in the window of `when` (see `budget_window`), in one query
     however many packages. `exclude` is an appointment being edited: it is
-    left out, to be counted with its new lines."""
-    windows = {package.pk: budget_window(package, when) for package in packages}
+    left out, to be counted with its new lines. Packages without limits are
+    not read: nothing counts against them."""
+    packages = list(packages)
+    windows = {package.pk: budget_window(package, when) for package in packages if _has_limits(package)}
     live = PackageUsage.objects.filter(package_id__in=windows, state__in=[UsageState.RESERVED, UsageState.DEBITED])
     if exclude is not None:
         live = live.exclude(appointment_id=exclude.pk)
@@ -154,9 +156,13 @@ def budget_usages(
         if service_id is not None:
             lines[package_id].append(BudgetLine(service_id=service_id, quantity=quantity, unit_price=price))
     return {
-        package_id: BudgetUsage.from_lines(lines[package_id], appointments=len(appointments[package_id]))
-        for package_id in windows
+        package.pk: BudgetUsage.from_lines(lines[package.pk], appointments=len(appointments[package.pk]))
+        for package in packages
     }
+
+
+def _has_limits(package: PatientPackage) -> bool:
+    return not Budget.from_dict(package.terms.get("limits") or {}).is_empty
 
 
 def package_budget_check(
