@@ -4,7 +4,9 @@
 
 Builds one organization with 10,000 patient packages (4 per patient) and
 200,000 ledger entries, one package holding 251 of them, then requests as its
-owner, through `django.test.Client`:
+owner, through `django.test.Client`. Every package has budget limits (S3) and
+every appointment a service line, so the lists also read how much of each
+page's budgets the appointments use:
 
 - the API list `GET /api/v1/patient-packages/?page_size=50`;
 - the API history `GET /api/v1/patient-packages/<id>/history/` of the big package;
@@ -55,10 +57,11 @@ from packages.models import (
     PackageStatus,
     PackageUsage,
     PatientPackage,
+    Service,
     UsageState,
 )
 from patients.models import Patient
-from scheduling.models import Appointment
+from scheduling.models import Appointment, AppointmentLine
 
 PACKAGES = 10_000
 ENTRIES = 200_000
@@ -118,6 +121,9 @@ def build() -> Tenant:
     )
     with organization_scope(organization):
         resources.professional_create(clinic=clinic, name="Marcos Pereira")
+        service = Service.objects.create(
+            organization=organization, clinic=clinic, name="Sessão de fisioterapia", code="FIS", price=PRICE
+        )
         names = [f"Paciente {n:05d} de Benchmark" for n in range(PACKAGES // PACKAGES_PER_PATIENT)]
         patients = Patient.objects.bulk_create(
             [
@@ -130,7 +136,7 @@ def build() -> Tenant:
         year = timezone.localdate().year
         now = timezone.now().replace(second=0, microsecond=0)
         for first in range(0, PACKAGES, CHUNK):
-            _build_chunk(organization, clinic, owner, patients, all_plans, first, year, now)
+            _build_chunk(organization, clinic, owner, service, patients, all_plans, first, year, now)
         big_package = PatientPackage.objects.get(number=f"{year}-00001")
     return Tenant(organization, clinic, owner, big_package)
 
@@ -139,6 +145,7 @@ def _build_chunk(
     organization: Organization,
     clinic: Clinic,
     owner: User,
+    service: Service,
     patients: list[Patient],
     all_plans: list[Plan],
     first: int,
@@ -161,7 +168,11 @@ def _build_chunk(
                 clinic=clinic,
                 patient=patients[k % len(patients)],
                 name=f"Pacote {plan.sessions} sessões",
-                terms={"cycle_sessions": plan.sessions, "cycle_price": str(amount_total)},
+                terms={
+                    "cycle_sessions": plan.sessions,
+                    "cycle_price": str(amount_total),
+                    "limits": {"max_appointments": plan.sessions, "max_amount": str(amount_total), "services": []},
+                },
                 status=PackageStatus.FINISHED if remaining == 0 else PackageStatus.ACTIVE,
                 sessions_total=plan.sessions,
                 sessions_booked=plan.reserves,
@@ -191,6 +202,13 @@ def _build_chunk(
                 )
             )
     appointments = Appointment.objects.bulk_create(appointments, batch_size=5000)
+    AppointmentLine.objects.bulk_create(
+        [
+            AppointmentLine(organization=organization, appointment=appointment, service=service, price=PRICE)
+            for appointment in appointments
+        ],
+        batch_size=5000,
+    )
 
     usages: list[PackageUsage] = []
     entries: list[LedgerEntry] = []
@@ -341,13 +359,14 @@ def main() -> None:
                 LedgerEntry.objects.count(),
                 PackageUsage.objects.count(),
                 Appointment.objects.count(),
+                AppointmentLine.objects.count(),
             )
             big_entries = LedgerEntry.objects.filter(package=tenant.big_package).count()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh statistics, as autovacuum would have them in production
         print(
             f"fixture: {counts[0]} patients, {counts[1]} packages, {counts[2]} ledger entries, "
-            f"{counts[3]} usages, {counts[4]} appointments in {built:.1f} s; "
+            f"{counts[3]} usages, {counts[4]} appointments ({counts[5]} service lines) in {built:.1f} s; "
             f"big package {tenant.big_package.number}: {big_entries} entries\n"
         )
 

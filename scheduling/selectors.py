@@ -10,11 +10,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, DecimalField, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from packages import money
 from packages.budget import AppointmentLine as BudgetLine
-from packages.budget import Budget, BudgetCheck, BudgetUsage, budget_check
+from packages.budget import Budget, BudgetCheck, BudgetUsage, ServiceUsage, budget_check
 from packages.models import PackageStatus, PackageUsage, PatientPackage, Renewal, Service, UsageState
 from scheduling.models import Appointment, AppointmentLine, AppointmentStatus, BuiltinStatus, EvolutionNote
 
@@ -111,6 +112,8 @@ def status_labels() -> dict[str, str]:
 
 # Budgets (S3) ------------------------------------------------------------------------
 
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
 
 def budget_window(package: PatientPackage, when: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
     """The stretch of time whose appointments count against the package's limits.
@@ -132,33 +135,42 @@ def budget_usages(
     packages: Iterable[PatientPackage], *, when: dt.datetime, exclude: Appointment | None = None
 ) -> dict[int, BudgetUsage]:
     """What each package's live appointments (booked or attended) use of its
-    budget, in the window of `when` (see `budget_window`), in one query
-    however many packages. `exclude` is an appointment being edited: it is
-    left out, to be counted with its new lines. Packages without limits are
-    not read: nothing counts against them."""
+    budget, in the window of `when` (see `budget_window`), summed by the
+    database in two queries however many packages. `exclude` is an
+    appointment being edited: it is left out, to be counted with its new
+    lines. Packages without limits are not read: nothing counts against them."""
     packages = list(packages)
+    usages = {package.pk: BudgetUsage() for package in packages}
     windows = {package.pk: budget_window(package, when) for package in packages if _has_limits(package)}
-    live = PackageUsage.objects.filter(package_id__in=windows, state__in=[UsageState.RESERVED, UsageState.DEBITED])
+    if not windows:
+        return usages
+    in_window = Q(package_id__in=[package_id for package_id, window in windows.items() if window is None])
+    for package_id, window in windows.items():
+        if window is not None:
+            in_window |= Q(package_id=package_id, appointment__start__gte=window[0], appointment__start__lt=window[1])
+    live = PackageUsage.objects.filter(in_window, state__in=[UsageState.RESERVED, UsageState.DEBITED])
     if exclude is not None:
         live = live.exclude(appointment_id=exclude.pk)
-    appointments: dict[int, set[int]] = defaultdict(set)
-    lines: dict[int, list[BudgetLine]] = defaultdict(list)
-    # One row per appointment line (one with no line for an appointment without any).
-    rows = live.values_list(
-        "package_id", "appointment_id", "appointment__start",
-        "appointment__lines__service_id", "appointment__lines__quantity", "appointment__lines__price",
-    )  # fmt: skip
-    for package_id, appointment_id, start, service_id, quantity, price in rows:
-        window = windows[package_id]
-        if window is not None and not window[0] <= start < window[1]:
-            continue
-        appointments[package_id].add(appointment_id)
-        if service_id is not None:
-            lines[package_id].append(BudgetLine(service_id=service_id, quantity=quantity, unit_price=price))
-    return {
-        package.pk: BudgetUsage.from_lines(lines[package.pk], appointments=len(appointments[package.pk]))
-        for package in packages
-    }
+    appointments = dict(
+        live.values("package_id").annotate(count=Count("appointment_id")).values_list("package_id", "count")
+    )
+    per_service: dict[int, dict[int, ServiceUsage]] = defaultdict(dict)
+    line_totals = (
+        live.filter(appointment__lines__isnull=False)
+        .values("package_id", "appointment__lines__service_id")
+        .annotate(
+            quantity=Sum("appointment__lines__quantity"),
+            amount=Sum(F("appointment__lines__quantity") * F("appointment__lines__price"), output_field=MONEY),
+        )
+        .values_list("package_id", "appointment__lines__service_id", "quantity", "amount")
+    )
+    for package_id, service_id, quantity, amount in line_totals:
+        per_service[package_id][service_id] = ServiceUsage(quantity, money.money(amount))
+    for package_id, count in appointments.items():
+        services = per_service[package_id]
+        amount = sum((usage.amount for usage in services.values()), money.ZERO)
+        usages[package_id] = BudgetUsage(appointments=count, amount=amount, services=services)
+    return usages
 
 
 def _has_limits(package: PatientPackage) -> bool:
