@@ -150,13 +150,14 @@ def _tell(story: Story, *, patient: Patient, owner: User | None, receptionist: U
         (appointments added in the demo by hand may be in the way); None when
         the package's budget refuses it, as it would at the desk."""
         start = dt.datetime.combine(day, dt.time(story.hour), tzinfo=tz)
+        lines = [services.LineInput(next(sessions))]
         for hour in range(8):
             try:
                 return services.appointment_book(
                     clinic=clinic,
                     patient=patient,
                     start=start + dt.timedelta(hours=hour),
-                    lines=[services.LineInput(next(sessions))],
+                    lines=lines,
                     actor=receptionist,
                     professional=professional,
                     room=room,

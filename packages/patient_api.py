@@ -28,7 +28,7 @@ from packages.models import PackageStatus, PackageTemplate, PatientPackage, Rene
 from patients.models import AccessChannel, Patient
 from patients.services import access_log_record
 from scheduling.models import Appointment
-from scheduling.selectors import budget_usages, package_budget_check
+from scheduling.selectors import budgets_used
 
 
 def _money(**kwargs: Any) -> serializers.DecimalField:
@@ -65,12 +65,12 @@ class BudgetSerializer(serializers.Serializer):
 
 
 class PatientPackageListSerializer(serializers.ListSerializer):
-    """Reads the budget usage of a whole page of packages in two queries."""
+    """Reads the budgets of a whole page of packages at once."""
 
     def to_representation(self, data: Any) -> list[Any]:
         packages = list(data.all() if isinstance(data, QuerySet) else data)
         context = cast(dict[str, Any], self.context)  # the children read the same dict
-        context["budget_usages"] = budget_usages(packages, when=context.setdefault("now", timezone.now()))
+        context["budgets"] = budgets_used(packages, when=timezone.now())
         return super().to_representation(packages)
 
 
@@ -124,9 +124,8 @@ class PatientPackageSerializer(serializers.ModelSerializer):
     def get_budget(self, package: PatientPackage) -> dict[str, Any] | None:
         """What the live sessions use of the limits (this month's, for a
         monthly plan); null without limits."""
-        now = self.context.get("now") or timezone.now()
-        usages = self.context.get("budget_usages") or budget_usages([package], when=now)
-        check = package_budget_check(package, [], when=now, usage=usages[package.pk], appointments=0)
+        budgets = self.context.get("budgets") or budgets_used([package], when=timezone.now())
+        check = budgets[package.pk]
         if check.tightest is None:
             return None
         return {

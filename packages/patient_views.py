@@ -93,16 +93,12 @@ def package_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     can_change = request_has_perm(request, Perm.CHANGE_PACKAGE_VALUES)
     can_delete = request_has_perm(request, Perm.DELETE_LEDGER_RECORDS)
     packages = list(selectors.patient_package_rows(patient=patient))
-    now = timezone.now()
-    usages = scheduling_selectors.budget_usages(packages, when=now)
+    budgets = scheduling_selectors.budgets_used(packages, when=timezone.now())
     rows = [
         PackageRow(
             package=package,
             balance=selectors.package_balance_details(package),
-            # What the booked and attended sessions use of the limits (this month's, for a monthly plan).
-            budget=scheduling_selectors.package_budget_check(
-                package, [], when=now, usage=usages[package.pk], appointments=0
-            ),
+            budget=budgets[package.pk],
             # A package with a debit can only be deactivated (K4).
             can_delete=can_delete and not package.was_debited,  # type: ignore[attr-defined]
             can_renew=can_change and package.renewal == Renewal.MONTHLY and package.status != PackageStatus.INACTIVE,

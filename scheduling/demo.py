@@ -30,8 +30,7 @@ SERIES = [
 
 
 def seed_statuses(organization: Organization) -> None:
-    """The built-in statuses and the demo's custom one (once)."""
-    services.statuses_ensure_builtin(organization.pk)
+    """The demo's custom status (once; saving it also sets up the built-ins)."""
     if not AppointmentStatus.objects.filter(code=CHARGED_ABSENCE).exists():
         services.appointment_status_save(
             organization=organization,

@@ -173,6 +173,17 @@ def budget_usages(
     return usages
 
 
+def budgets_used(packages: Iterable[PatientPackage], *, when: dt.datetime) -> dict[int, BudgetCheck]:
+    """Each package's budget as its booked and attended sessions use it so far
+    (this month's, for a monthly plan): the bar of a package list."""
+    packages = list(packages)
+    usages = budget_usages(packages, when=when)
+    return {
+        package.pk: package_budget_check(package, [], when=when, usage=usages[package.pk], appointments=0)
+        for package in packages
+    }
+
+
 def _has_limits(package: PatientPackage) -> bool:
     return not Budget.from_dict(package.terms.get("limits") or {}).is_empty
 

@@ -17,7 +17,7 @@ from clinic.tenancy import organization_scope
 from packages import ledger
 from packages.models import LedgerEntry, PackageUsage, PatientPackage
 from scheduling.models import Appointment, AppointmentLine
-from scheduling.selectors import budget_usages, package_budget_check
+from scheduling.selectors import budgets_used
 
 
 def _counts() -> tuple[int, int, int, int]:
@@ -48,13 +48,8 @@ def test_seed_demo_links_lived_in_packages_once() -> None:
         appointments = list(Appointment.objects.exclude(patient_package=None))
         drifts = {package.number: ledger.package_reconcile(package).differences for package in packages}
         lines = Counter(AppointmentLine.objects.values_list("appointment__patient_package__name", "service__code"))
-        usages = budget_usages(packages, when=timezone.now())
-        budgets = {
-            package.patient.full_name.split()[0]: package_budget_check(
-                package, [], when=timezone.now(), usage=usages[package.pk], appointments=0
-            )
-            for package in packages
-        }
+        used = budgets_used(packages, when=timezone.now())
+        budgets = {package.patient.full_name.split()[0]: used[package.pk] for package in packages}
 
     assert len({package.patient_id for package in packages}) == 12
     assert Counter(package.status for package in packages) == {"active": 10, "finished": 2, "inactive": 1}
