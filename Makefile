@@ -45,13 +45,15 @@ test: install ## Provision PostgreSQL + Redis (+ Chromium) and run lint, migrati
 check-and-pytest:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=clinic.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install ## ruff, mypy and the migration check
+lint: install ## ruff, mypy, the import contract and the migration check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=clinic.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 
 fmt: install ## Format and autofix with ruff

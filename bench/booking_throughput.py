@@ -69,9 +69,9 @@ from rest_framework.authtoken.models import Token
 from clinic import resources, services
 from clinic.models import Organization
 from clinic.tenancy import organization_scope
-from packages import ledger
-from packages.models import PatientPackage
-from packages.services import service_create
+from packages.catalog.services import service_create
+from packages.patient_packages import ledger
+from packages.patient_packages.models import PatientPackage
 from patients import services as patient_services
 from scheduling.models import Appointment
 

@@ -51,8 +51,8 @@ from clinic import resources, services
 from clinic.models import Clinic, Organization, Professional, User
 from clinic.normalize import search_key
 from clinic.tenancy import organization_scope
-from packages.models import Service
-from packages.services import service_create
+from packages.catalog.models import Service
+from packages.catalog.services import service_create
 from patients.models import Patient
 from scheduling.models import Appointment, AppointmentLine
 

@@ -1,4 +1,4 @@
-"""Debits per second through `packages.ledger.package_debit` on PostgreSQL.
+"""Debits per second through `packages.patient_packages.ledger.package_debit` on PostgreSQL.
 
     scripts/with-test-services .venv/bin/python bench/ledger_debits.py [--debits N]
 
@@ -42,8 +42,8 @@ from django.utils import timezone
 from clinic import resources, services
 from clinic.models import Clinic, Organization, User
 from clinic.tenancy import organization_scope
-from packages import ledger
-from packages.models import LedgerEntry, PatientPackage
+from packages.patient_packages import ledger
+from packages.patient_packages.models import LedgerEntry, PatientPackage
 from patients import services as patient_services
 from patients.models import Patient
 from scheduling.models import Appointment

@@ -20,11 +20,11 @@ request in this process (middleware, views, templates), without a network.
 An endpoint that is not routed yet, or answers 404, prints "not available";
 one that fails prints its error instead of figures.
 
-The fixture bypasses `packages.ledger` on purpose: 200,000 entries through the
+The fixture bypasses `packages.patient_packages.ledger` on purpose: 200,000 entries through the
 ledger functions would take many minutes, so packages, appointments, usages
 and entries are written with `bulk_create` (which also skips
 django-simple-history). The rows follow the ledger's rules: each entry's
-deltas and resulting balances, session values from `packages.money`, one usage
+deltas and resulting balances, session values from `clinic.money`, one usage
 per booked or debited appointment, so the cached balances equal the ledger's
 sums; a sample is reconciled with `ledger.package_reconcile` at the end.
 """
@@ -46,18 +46,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from clinic import resources, services
+from clinic import money, resources, services
 from clinic.models import Clinic, Organization, User
 from clinic.normalize import search_key
 from clinic.tenancy import organization_scope
-from packages import ledger, money
-from packages.models import (
+from packages.catalog.models import Service
+from packages.patient_packages import ledger
+from packages.patient_packages.models import (
     EntryKind,
     LedgerEntry,
     PackageStatus,
     PackageUsage,
     PatientPackage,
-    Service,
     UsageState,
 )
 from patients.models import Patient

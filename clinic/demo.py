@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from clinic import services
 from clinic.models import Clinic, Organization, Role, User
 from clinic.tenancy import organization_scope
-from packages.demo import seed_catalog
-from packages.demo_patient_packages import seed_patient_packages
+from packages.catalog.demo import seed_catalog
 from patients.demo import seed_patients
 from scheduling.demo import seed_calendar, seed_statuses
+from scheduling.demo_packages import seed_patient_packages
 
 DEMO_ORGANIZATION = "Clínica Demo"
 DEMO_PASSWORD = "demo-clinic-2026"

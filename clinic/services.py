@@ -3,6 +3,8 @@ admin, commands) goes through these functions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -21,6 +23,27 @@ def _unique_slug(name: str) -> str:
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+# What the apps above this one set up for every new organization (scheduling's
+# built-in appointment statuses...), registered from their AppConfig.ready().
+# An explicit hook, not a signal: `organization_create` calls each one in its
+# transaction, so a new organization never lacks them and nothing has to
+# create them later on a read.
+_organization_setups: list[Callable[[Organization], None]] = []
+
+
+def on_organization_created(setup: Callable[[Organization], None]) -> Callable[[Organization], None]:
+    if setup not in _organization_setups:
+        _organization_setups.append(setup)
+    return setup
+
+
+def organization_setup(organization: Organization) -> None:
+    """Run every app's set-up for `organization` (idempotent each)."""
+    with organization_scope(organization):
+        for setup in _organization_setups:
+            setup(organization)
 
 
 @transaction.atomic
@@ -58,6 +81,7 @@ def organization_create(
             is_central=True,
         )
         membership_set(user=owner, clinic=clinic, role=Role.OWNER)
+    organization_setup(organization)
     return organization, clinic, owner
 
 

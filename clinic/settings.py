@@ -48,7 +48,8 @@ INSTALLED_APPS = [
     "axes",
     "clinic",
     "patients",
-    "packages",
+    "packages.catalog",
+    "packages.patient_packages",
     "scheduling",
     "billing",
     "reports",
@@ -205,7 +206,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Monthly packages start their new cycle early on the 1st; the job runs
     # daily so a day the worker was down is caught up, and renews a month once.
     "renew-monthly-packages": {
-        "task": "packages.tasks.renew_monthly_packages",
+        "task": "packages.patient_packages.tasks.renew_monthly_packages",
         "schedule": crontab(hour=3, minute=15),
     },
 }

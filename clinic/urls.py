@@ -1,3 +1,6 @@
+"""The project's URLs: the composition root, which alone may import every
+app (the import contract in pyproject.toml names it)."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -5,8 +8,10 @@ from django.views.i18n import JavaScriptCatalog
 
 from clinic import resource_views, views
 from clinic.health import healthz
-from packages import views as package_views
+from packages.catalog import views as package_views
+from packages.patient_packages import urls as patient_package_urls
 from patients import views as patient_views
+from scheduling import package_urls as session_package_urls
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -45,9 +50,15 @@ urlpatterns = [
     path("settings/rooms/<int:room_id>/", resource_views.room_edit, name="settings-room-edit"),
     path("settings/rooms/<int:room_id>/deactivate/", resource_views.room_deactivate, name="settings-room-deactivate"),
     path("settings/rooms/<int:room_id>/reactivate/", resource_views.room_reactivate, name="settings-room-reactivate"),
+    # A patient's packages: the pages of the sold packages and scheduling's
+    # (linking with dates, deleting) in one namespace.
+    path(
+        "patients/<int:patient_id>/packages/",
+        include((patient_package_urls.urlpatterns + session_package_urls.urlpatterns, "patient_packages")),
+    ),
     path("patients/", include("patients.urls")),
     path("calendar/", include("scheduling.urls")),
-    path("packages/", include("packages.urls")),
+    path("packages/", include("packages.catalog.urls")),
     path("finance/", include("billing.urls")),
     path("reports/", include("reports.urls")),
     # The public self-registration form behind a clinic's link (no login).

@@ -12,7 +12,7 @@ from django.db.models import Case, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -21,9 +21,7 @@ from clinic.errors import ApplicationError, add_to_form
 from clinic.models import Professional
 from clinic.permissions import Perm, membership_has_perm, require_perm
 from clinic.tenancy import organization_scope
-from packages import selectors as package_selectors
-from packages.models import PackageStatus
-from patients import selectors, services
+from patients import file_panels, selectors, services
 from patients.forms import (
     AnamnesisForm,
     AnamnesisGroupForm,
@@ -34,7 +32,6 @@ from patients.forms import (
 )
 from patients.models import AccessChannel, AnamnesisGroup, AnamnesisQuestion, Patient
 from patients.selectors import PatientStatus
-from scheduling.selectors import next_and_past_sessions, status_labels
 
 PAGE_SIZE = 25
 
@@ -151,13 +148,8 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "access_log": list(selectors.patient_access_log(patient)) if can_view_log else None,
         "can_manage": membership_has_perm(membership, Perm.MANAGE_PATIENTS),
         "review_form": ReviewForm(professionals=_professional_choices(request)) if patient.needs_review else None,
-        # One query: the first active packages (a sixth tells "more" is there).
-        "active_packages": list(
-            package_selectors.patient_packages(patient=patient).filter(status=PackageStatus.ACTIVE)[:6]
-        ),
-        "can_link_packages": membership_has_perm(membership, Perm.LINK_PACKAGES),
-        "sessions": dict(zip(("upcoming", "past"), next_and_past_sessions(patient.pk, timezone.now()), strict=True)),
-        "status_labels": status_labels(),
+        # Next sessions, packages...: cards the apps above this one add.
+        "panels": file_panels.panels_for(request, patient),
     }
     return render(request, "patients/detail.html", context)
 

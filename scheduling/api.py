@@ -17,7 +17,8 @@ from clinic.api.fields import TenantPrimaryKeyField
 from clinic.models import Professional, Room
 from clinic.permissions import Perm
 from clinic.unset import KEEP
-from packages.models import PatientPackage, Service
+from packages.catalog.models import Service
+from packages.patient_packages.models import PatientPackage
 from patients.models import Patient
 from scheduling import recurrence, selectors, services
 from scheduling.models import Appointment, AppointmentStatus, EvolutionNote
@@ -149,7 +150,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         data = dict(payload.validated_data)
         booking = services.appointment_book(
             clinic=request.clinic,  # type: ignore[attr-defined]
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             lines=_lines(data.pop("services")),
             **data,
         )
@@ -161,23 +162,20 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         payload = AppointmentChangeSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
-        new_status = data.pop("status", None)
-        booking = services.Booking(appointment, [], None)
-        if data:
-            booking = services.appointment_update(
-                appointment=appointment,
-                actor=request.user,  # type: ignore[arg-type]
-                start=data.get("start"),
-                end=data.get("end"),
-                professional=data.get("professional", KEEP),
-                room=data.get("room", KEEP),
-                lines=_lines(data["services"]) if "services" in data else None,
-                patient_package=data.get("patient_package", KEEP),
-                authorization=data.get("authorization"),
-                notes=data.get("notes"),
-            )
-        if new_status is not None:
-            services.appointment_set_status(appointment=appointment, status=new_status, actor=request.user)  # type: ignore[arg-type]
+        # One entry point: the move and the status change commit together or not at all.
+        booking = services.appointment_update(
+            appointment=appointment,
+            actor=request.user,  # type: ignore[arg-type]
+            start=data.get("start"),
+            end=data.get("end"),
+            professional=data.get("professional", KEEP),
+            room=data.get("room", KEEP),
+            lines=_lines(data["services"]) if "services" in data else None,
+            patient_package=data.get("patient_package", KEEP),
+            authorization=data.get("authorization"),
+            notes=data.get("notes"),
+            status=data.get("status"),
+        )
         return self._respond(booking)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -247,11 +245,6 @@ class AppointmentStatusViewSet(
 
     def get_base_queryset(self) -> QuerySet[AppointmentStatus]:
         return AppointmentStatus.objects.order_by("position", "name")
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # Organizations created before statuses existed get their built-ins now.
-        services.statuses_ensure_builtin(request.organization.pk)  # type: ignore[attr-defined]
-        return super().list(request, *args, **kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         payload = self.get_serializer(data=request.data)

@@ -1,6 +1,6 @@
 """The demo calendar: a custom status, and weekly recurring series over four
 weeks around today, with attended, missed and justified sessions in the past
-(on top of the package appointments of `packages.demo_patient_packages`)."""
+(on top of the package appointments of `scheduling.demo_packages`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from clinic.models import Clinic, Organization, Professional, User
-from packages.models import PackageTemplate, Service
+from packages.catalog.models import PackageTemplate, Service
 from patients.models import Patient
 from scheduling import services
 from scheduling.models import AppointmentSeries, AppointmentStatus

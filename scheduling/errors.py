@@ -15,3 +15,12 @@ class DoubleBooking(Conflict):
 class InvalidTransition(ApplicationError):
     code = "invalid_transition"
     default_detail = _("The appointment cannot move to this status.")
+
+
+class SessionAttended(ApplicationError):
+    """A session used by attendance cannot be given back by undoing a payment."""
+
+    code = "session_attended"
+    default_detail = _(
+        "This session was attended, so it stays debited: change the appointment's status to give it back."
+    )

@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from clinic.models import Clinic, Professional, Room, Weekday
 from clinic.selectors import professionals_for_clinic, rooms_for_clinic
 from clinic.service_forms import ServiceModelForm
-from packages import selectors as catalog
-from packages.models import PackageStatus, PatientPackage, Service
+from packages.catalog import selectors as catalog
+from packages.catalog.models import Service
+from packages.patient_packages.models import PackageStatus, PatientPackage
 from patients.models import Patient
 from scheduling.models import AppointmentStatus
 from scheduling.recurrence import MAX_OCCURRENCES, Recurrence

@@ -1,9 +1,10 @@
 """Appointments, their service lines, statuses and evolution notes (A1-A3, A8).
 
-An appointment may be linked to a patient package; its status decides what
-the package's unit is (`scheduling.services`): a debiting status debits it, a
-releasing status releases it (crediting a debited session back), any other
-status keeps it reserved.
+An appointment may be linked to a patient package; its status (and whether it
+was paid from the package) decides what the package's unit is
+(`scheduling.package_sessions`): a releasing status releases it (crediting a
+debited session back), a debiting status or a payment from the package debits
+it, any other status keeps it reserved.
 """
 
 from __future__ import annotations
@@ -97,13 +98,16 @@ class Appointment(TenantModel):
     # False once cancelled: a cancelled appointment no longer holds its slot.
     holds_slot = models.BooleanField(default=True)
     patient_package = models.ForeignKey(
-        "packages.PatientPackage",
+        "patient_packages.PatientPackage",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="appointments",
         verbose_name=_("patient package"),
     )
+    # Paid from its package (K8, B2): the session stays debited whatever its
+    # status, until a releasing status gives it back.
+    paid_from_package = models.BooleanField(_("paid from the package"), default=False)
     authorization = models.CharField(_("insurer authorization"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     series = models.ForeignKey(
@@ -134,7 +138,7 @@ class AppointmentLine(TenantModel):
     """A service of an appointment: quantity and unit price (A1)."""
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="lines")
-    service = models.ForeignKey("packages.Service", on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(default=1)
     price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
 

@@ -11,15 +11,19 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clinic.errors import ApplicationError, ValidationFailed
 from clinic.models import Clinic, Professional, Room, User
+from clinic.transactions import entry_point
 from clinic.unset import KEEP, Keep
-from packages import ledger
-from packages.models import PackageTemplate, PatientPackage
-from packages.selectors import service_for_clinic
+from packages.catalog.models import PackageTemplate
+from packages.catalog.selectors import service_for_clinic
+from packages.patient_packages import ledger
+from packages.patient_packages.models import PatientPackage
 from patients.models import Patient
 from scheduling import services
+from scheduling.locks import Locked, lock
 from scheduling.models import Appointment, AppointmentSeries
 
 MAX_OCCURRENCES = 200
@@ -106,34 +110,40 @@ class BatchResult:
     errors: list[RowError] = field(default_factory=list)
 
 
-def _book_rows(rows: Sequence[dict[str, Any]], **common: Any) -> BatchResult:
-    """Book each row in its own savepoint, collecting every failure, so the
-    caller can mark all failing rows before rolling the whole batch back."""
-    result = BatchResult()
-    for index, row in enumerate(rows):
+def _each_row(count: int, step: Any) -> tuple[list[Any], list[RowError]]:
+    """Run `step(i)` for each row in its own savepoint, collecting every
+    failure, so the caller can mark all failing rows before rolling the whole
+    batch back. Only application errors are collected: a lost race (a
+    deadlock) ends the batch, and the entry point runs it again."""
+    done, errors = [], []
+    for index in range(count):
         try:
             with transaction.atomic():
-                result.bookings.append(services.appointment_book(**common, **row))
+                done.append(step(index))
         except ApplicationError as error:
-            result.errors.append(RowError(index, error.detail if not error.fields else _first(error)))
-    return result
-
-
-def _first(error: ApplicationError) -> str:
-    if error.code in ("double_booking", "budget_exceeded", "package_exhausted", "package_inactive"):
-        return error.detail
-    return " ".join(message for messages in error.fields.values() for message in messages)
+            errors.append(RowError(index, services.error_message(error)))
+    return done, errors
 
 
 def _raise_rows(errors: list[RowError]) -> None:
     raise ValidationFailed(
-        _("Nothing was saved: %(count)s of the dates cannot be booked.") % {"count": len(errors)},
+        ngettext(
+            "Nothing was saved: %(count)s of the dates cannot be booked.",
+            "Nothing was saved: %(count)s of the dates cannot be booked.",
+            len(errors),
+        )
+        % {"count": len(errors)},
         code="rows_invalid",
         fields={f"rows.{e.row}": [e.message] for e in errors},
     )
 
 
-@transaction.atomic
+def _book_rows(rows: Sequence[dict[str, Any]], *, locked: Locked, **common: Any) -> BatchResult:
+    bookings, errors = _each_row(len(rows), lambda i: services.book(**common, **rows[i], locked=locked))
+    return BatchResult(bookings, errors)
+
+
+@entry_point
 def appointment_book_series(
     *,
     rule: Recurrence,
@@ -149,20 +159,20 @@ def appointment_book_series(
 ) -> list[services.Booking]:
     """Book a recurring series. All or nothing, unless `skip_conflicts` leaves
     out the dates that collide (after the user saw them in the preview)."""
+    starts = occurrences(rule, ZoneInfo(clinic.time_zone))
+    locked = lock(packages=[patient_package.pk if patient_package else None])
     series = AppointmentSeries.objects.create(organization_id=clinic.organization_id, rule=rule.as_dict())
-    rows = [{"start": start} for start in occurrences(rule, ZoneInfo(clinic.time_zone))]
-    if duration is not None:
-        rows = [{"start": r["start"], "end": r["start"] + duration} for r in rows]
+    rows = [{"start": start} if duration is None else {"start": start, "end": start + duration} for start in starts]
     result = _book_rows(
-        rows, clinic=clinic, patient=patient, lines=lines, actor=actor, professional=professional, room=room,
-        patient_package=patient_package, series=series,
+        rows, locked=locked, clinic=clinic, patient=patient, lines=lines, actor=actor, professional=professional,
+        room=room, patient_package=patient_package, series=series,
     )  # fmt: skip
     if result.errors and not skip_conflicts:
         _raise_rows(result.errors)
     return result.bookings
 
 
-@transaction.atomic
+@entry_point
 def appointment_update_following(
     *,
     appointment: Appointment,
@@ -170,9 +180,12 @@ def appointment_update_following(
     time: dt.time | None = None,
     professional: Professional | Keep | None = KEEP,
     room: Room | Keep | None = KEEP,
+    this: dict[str, Any] | None = None,
 ) -> list[Appointment]:
     """Change this occurrence and the following ones of its series: a new time
-    of day (each keeps its date), professional or room (A3)."""
+    of day (each keeps its date), professional or room (A3). `this` holds
+    further changes for this occurrence only (`services.update`'s
+    arguments), made in the same transaction: all or nothing."""
     if appointment.series_id is None:
         raise ValidationFailed(_("This appointment is not part of a series."), code="not_a_series")
     tz = ZoneInfo(appointment.clinic.time_zone)
@@ -180,24 +193,31 @@ def appointment_update_following(
         Appointment.objects.filter(series_id=appointment.series_id, start__gte=appointment.start)
         .exclude(status="cancelled")
         .order_by("start")
+        .values_list("pk", flat=True)
     )
-    errors: list[RowError] = []
-    changed = []
-    for index, occurrence in enumerate(following):
-        changes: dict[str, Any] = {}
+    this = dict(this or {})
+    target = this.get("patient_package")
+    locked = lock(appointments=[appointment.pk, *following],
+                  packages=[target.pk if isinstance(target, PatientPackage) else None])  # fmt: skip
+    ordered = sorted(
+        (locked.appointments[pk] for pk in {appointment.pk, *following} if pk in locked.appointments),
+        key=lambda occurrence: (occurrence.pk != appointment.pk, occurrence.start),
+    )
+
+    def change(index: int) -> Appointment:
+        occurrence = ordered[index]
+        changes: dict[str, Any] = dict(this) if occurrence.pk == appointment.pk else {}
         if time is not None:
-            local = occurrence.start.astimezone(tz)
+            local = (changes.get("start") or occurrence.start).astimezone(tz)
             start = dt.datetime.combine(local.date(), time, tzinfo=tz)
             changes |= {"start": start, "end": start + (occurrence.end - occurrence.start)}
         if not isinstance(professional, Keep):
             changes["professional"] = professional
         if not isinstance(room, Keep):
             changes["room"] = room
-        try:
-            with transaction.atomic():
-                changed.append(services.appointment_update(appointment=occurrence, actor=actor, **changes).appointment)
-        except ApplicationError as error:
-            errors.append(RowError(index, _first(error)))
+        return services.update(occurrence, locked=locked, actor=actor, **changes).appointment
+
+    changed, errors = _each_row(len(ordered), change)
     if errors:
         _raise_rows(errors)
     return changed
@@ -213,7 +233,7 @@ class LinkRow:
     room: Room | None = None
 
 
-@transaction.atomic
+@entry_point
 def package_link_with_dates(
     *,
     patient: Patient,
@@ -229,7 +249,7 @@ def package_link_with_dates(
     """Link a package and book all its picked dates in one transaction: if any
     row fails (double booking, budget), nothing is saved and every failing row
     is named (`rows.<index>`)."""
-    package = ledger.package_link(
+    package = ledger.link(
         patient=patient, clinic=clinic, actor=actor, template=template, sessions=sessions, total_price=total_price,
         **link,
     )  # fmt: skip
@@ -244,8 +264,8 @@ def package_link_with_dates(
              "room": row.room or package.room}
             for row in rows
         ],
-        clinic=clinic, patient=patient, lines=[services.LineInput(service)], actor=actor, patient_package=package,
-        chain=False,
+        locked=Locked(packages={package.pk: package}), clinic=clinic, patient=patient,
+        lines=[services.LineInput(service)], actor=actor, patient_package=package, chain=False,
     )  # fmt: skip
     if result.errors:
         _raise_rows(result.errors)

@@ -1,11 +1,17 @@
-"""Every write on appointments: booking, moving, status transitions, deletion,
-evolution notes, recurring series and the multi-date booking of a package link.
+"""Every write on appointments, and the use cases that tie them to packages.
 
-Appointments linked to a patient package keep the package's unit in the state
-their status asks for (`_sync_package`): a debiting status debits it, a
-releasing status releases it, any other status keeps it reserved. All package
-effects go through `packages.ledger`, so toggling statuses back and forth
-never debits twice.
+Entry points (one durable transaction each, retried on a lost race by
+`clinic.transactions.entry_point`): `appointment_book`, `appointment_update`
+(move, resize, edit, and optionally change the status, all or nothing),
+`appointment_set_status`, `appointment_delete`, `evolution_note_add`,
+`appointment_pay_from_package` and `appointment_unpay_from_package` (the
+API's debit and credit), `patient_package_delete` and
+`appointment_status_save`. `scheduling.recurrence` adds the series and the
+link of a package with its dates.
+
+Each takes its locks through `scheduling.locks.lock` (appointments, then
+packages, then session units) before deciding anything, and leaves the
+package side to `scheduling.package_sessions`.
 """
 
 from __future__ import annotations
@@ -21,18 +27,21 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from clinic.errors import ValidationFailed, full_clean
+from clinic.errors import ApplicationError, NotFound, ValidationFailed, full_clean
 from clinic.models import Clinic, Organization, Professional, Room, User
 from clinic.selectors import professional_is_working
+from clinic.transactions import Retry, entry_point
 from clinic.unset import KEEP, Keep
-from packages import ledger
-from packages import selectors as catalog
-from packages.budget import BudgetCheck
-from packages.errors import PackageInactive
-from packages.models import PackageStatus, PackageUsage, PatientPackage, Service, UsageState
+from packages.catalog import selectors as catalog
+from packages.catalog.models import PackageTemplate, Service
+from packages.patient_packages import ledger
+from packages.patient_packages.errors import AppointmentHasOtherPackage, PackageDebited
+from packages.patient_packages.locks import lock_packages
+from packages.patient_packages.models import PackageStatus, PatientPackage
 from patients.models import Patient
-from scheduling import selectors
-from scheduling.errors import DoubleBooking, InvalidTransition
+from scheduling import package_sessions
+from scheduling.errors import DoubleBooking, InvalidTransition, SessionAttended
+from scheduling.locks import Locked, lock
 from scheduling.models import (
     Appointment,
     AppointmentLine,
@@ -56,12 +65,17 @@ BUILTIN_STATUSES = {
 TERMINAL = {BuiltinStatus.CANCELLED}
 
 
-def statuses_ensure_builtin(organization_id: int) -> None:
-    """Give the organization the six built-in statuses (idempotent, race-free)."""
+# Statuses (A2)
+
+
+def statuses_create_builtin(organization: Organization) -> None:
+    """Give a new organization the six built-in statuses. Runs when the
+    organization is created (`clinic.services.on_organization_created`),
+    never on a read; idempotent."""
     AppointmentStatus.objects.bulk_create(
         [
             AppointmentStatus(
-                organization_id=organization_id,
+                organization_id=organization.pk,
                 code=code,
                 name=str(code.label),
                 color=color,
@@ -76,15 +90,17 @@ def statuses_ensure_builtin(organization_id: int) -> None:
     )
 
 
-def status_for_code(organization_id: int, code: str) -> AppointmentStatus:
-    statuses_ensure_builtin(organization_id)
-    status = AppointmentStatus.objects.filter(code=code, is_active=True).first()
+def status_for_code(code: str, *, active_only: bool = True) -> AppointmentStatus:
+    """The organization's status with this code (in the open scope): an
+    active one to move to, any one to read an appointment's current flags."""
+    statuses = AppointmentStatus.objects.filter(code=code)
+    status = (statuses.filter(is_active=True) if active_only else statuses).first()
     if status is None:
         raise ValidationFailed(fields={"status": [_("Unknown status “%(code)s”.") % {"code": code}]})
     return status
 
 
-@transaction.atomic
+@entry_point
 def appointment_status_save(
     *,
     organization: Organization,
@@ -97,7 +113,6 @@ def appointment_status_save(
 ) -> AppointmentStatus:
     """Create or change a custom status. Built-ins keep their code, flags and
     (translated) name; only their colour changes."""
-    statuses_ensure_builtin(organization.pk)
     if status is None:
         status = AppointmentStatus(organization=organization, code=code.strip())
     elif status.is_builtin:
@@ -124,10 +139,14 @@ class LineInput:
 class Booking:
     appointment: Appointment
     warnings: list[str]
-    budget: BudgetCheck | None
 
 
-def _lines(clinic: Clinic, lines: Sequence[LineInput]) -> list[tuple[Service, int, Decimal]]:
+ParsedLines = list[tuple[Service, int, Decimal]]
+
+
+def _lines(clinic: Clinic, lines: Sequence[LineInput]) -> ParsedLines:
+    if not lines:
+        raise ValidationFailed(fields={"services": [_("Choose at least one service.")]})
     visible = set(catalog.visible_services(clinic=clinic).values_list("pk", flat=True))
     errors: list[str] = []
     result = []
@@ -144,6 +163,17 @@ def _lines(clinic: Clinic, lines: Sequence[LineInput]) -> list[tuple[Service, in
     if errors:
         raise ValidationFailed(fields={"services": errors})
     return result
+
+
+def _write_lines(appointment: Appointment, parsed: ParsedLines) -> None:
+    AppointmentLine.objects.bulk_create(
+        [
+            AppointmentLine(
+                organization_id=appointment.organization_id, appointment=appointment, service=s, quantity=q, price=p
+            )
+            for s, q, p in parsed
+        ]
+    )
 
 
 def _conflict(appointment: Appointment) -> Appointment | None:
@@ -167,12 +197,8 @@ def _conflict(appointment: Appointment) -> Appointment | None:
 def _double_booking(conflict: Appointment, clinic: Clinic) -> DoubleBooking:
     start = timezone.localtime(conflict.start, ZoneInfo(clinic.time_zone))
     return DoubleBooking(
-        _("Already booked: %(patient)s, %(when)s (appointment %(id)s).")
-        % {
-            "patient": conflict.patient.full_name,
-            "when": formats.date_format(start, "SHORT_DATETIME_FORMAT"),
-            "id": conflict.pk,
-        },
+        _("Already booked then: %(when)s, %(patient)s.")
+        % {"patient": conflict.patient.full_name, "when": formats.date_format(start, "SHORT_DATETIME_FORMAT")},
         fields={"start": [_("This time is already taken.")], "conflict": [str(conflict.pk)]},
     )
 
@@ -200,61 +226,46 @@ def _warnings(appointment: Appointment) -> list[str]:
     return warnings
 
 
-def _check_package(package: PatientPackage, patient: Patient, lines: Sequence[tuple[Service, int, Decimal]],
-                   when: dt.datetime, appointment: Appointment | None = None) -> BudgetCheck:  # fmt: skip
+def _patients_package(package: PatientPackage, patient: Patient) -> None:
     if package.patient_id != patient.pk or package.deleted_at is not None:
         raise ValidationFailed(fields={"patient_package": [_("Choose one of this patient's packages.")]})
-    if package.status != PackageStatus.ACTIVE:
-        raise PackageInactive()
-    check = selectors.package_budget_check(package, lines, when=when, appointment=appointment)
-    check.raise_if_exceeded()
-    return check
 
 
-def _sync_package(appointment: Appointment, actor: User | None) -> None:
-    """Put the appointment's package unit in the state its status asks for."""
-    usage = PackageUsage.objects.filter(
-        appointment=appointment, state__in=[UsageState.RESERVED, UsageState.DEBITED]
-    ).first()
-    package = appointment.patient_package
-    if usage is not None and (package is None or usage.package_id != package.pk):
-        ledger.package_release(appointment=appointment, actor=actor)  # unlinked, or moved to another package
-        usage = None
-    if package is None:
-        return
-    status = status_for_code(appointment.organization_id, appointment.status)
-    if status.releases:
-        if usage is not None:
-            ledger.package_release(appointment=appointment, actor=actor)
-    elif status.debits:
-        ledger.package_debit(package=package, appointment=appointment, actor=actor)
-    elif usage is None:
-        ledger.package_reserve(package=package, appointment=appointment, actor=actor)
-    elif usage.state == UsageState.DEBITED:
-        ledger.package_credit(package=package, appointment=appointment, actor=actor)
-
-
-def _chain_package(patient: Patient, clinic: Clinic, lines: Sequence[tuple[Service, int, Decimal]],
-                   actor: User | None) -> PatientPackage | None:  # fmt: skip
-    """Service chains (S5): booking a template's trigger service links that
-    template's package, unless the patient already has it active."""
-    service_ids = [service.pk for service, _quantity, _price in lines]
-    template = (
+def _trigger_template(clinic: Clinic, parsed: ParsedLines) -> PackageTemplate | None:
+    """The template whose trigger service this booking books (S5), if any."""
+    service_ids = [service.pk for service, _quantity, _price in parsed]
+    return (
         catalog.visible_templates(clinic=clinic)
         .filter(trigger_service_id__in=service_ids, is_active=True)
         .order_by("pk")
         .first()
     )
-    if template is None:
-        return None
-    existing = PatientPackage.objects.filter(
-        patient=patient, template=template, status=PackageStatus.ACTIVE, deleted_at__isnull=True
-    ).first()
-    return existing or ledger.package_link(patient=patient, clinic=clinic, actor=actor, template=template)
 
 
-@transaction.atomic
-def appointment_book(
+def _chained_package(
+    patient: Patient, clinic: Clinic, template: PackageTemplate, actor: User | None, locked: Locked
+) -> PatientPackage:
+    """Service chains (S5): the patient's active package of `template`, or a
+    new one linked now. Runs under the patient's row lock (`lock(patient=)`):
+    a second booking of the trigger service waits there and finds the
+    package the first one linked."""
+    existing = (
+        PatientPackage.objects.filter(
+            patient=patient, template=template, status=PackageStatus.ACTIVE, deleted_at__isnull=True
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if existing is not None:
+        locked.add_packages(lock_packages([existing]))
+        return locked.packages[existing]
+    package = ledger.link(patient=patient, clinic=clinic, actor=actor, template=template)
+    locked.add_packages({package.pk: package})
+    return package
+
+
+def book(
     *,
     clinic: Clinic,
     patient: Patient,
@@ -270,70 +281,93 @@ def appointment_book(
     notes: str = "",
     series: AppointmentSeries | None = None,
     chain: bool = True,
+    locked: Locked | None = None,
 ) -> Booking:
-    """Book an appointment; linked to a package, it reserves one of its sessions."""
-    if not lines:
-        raise ValidationFailed(fields={"services": [_("Choose at least one service.")]})
+    """Step: book an appointment; linked to a package, it takes one of its
+    sessions. `locked` is what the caller already holds (a series, the link
+    of a package with its dates); otherwise the step takes its own locks."""
     parsed = _lines(clinic, lines)
     if end is None:
         end = start + dt.timedelta(minutes=sum(s.duration_minutes * q for s, q, _p in parsed))
-    errors: dict[str, list[str]] = {}
     if timezone.is_naive(start) or timezone.is_naive(end):
         raise ValueError("appointment times must be timezone-aware")
+    errors: dict[str, list[str]] = {}
     if end <= start:
         errors["end"] = [_("The end must be after the start.")]
     if professional is not None and professional.clinic_id != clinic.pk:
         errors["professional"] = [_("Choose a professional of this clinic.")]
     if room is not None and room.clinic_id != clinic.pk:
         errors["room"] = [_("Choose a room of this clinic.")]
+    if patient_package is not None and (
+        patient_package.patient_id != patient.pk or patient_package.deleted_at is not None
+    ):
+        errors["patient_package"] = [_("Choose one of this patient's packages.")]
     if errors:
         raise ValidationFailed(fields=errors)
-    status_for_code(clinic.organization_id, status)
-    if patient_package is None and chain:
-        patient_package = _chain_package(patient, clinic, parsed, actor)
-    budget = _check_package(patient_package, patient, parsed, start) if patient_package else None
+    status_row = status_for_code(status)
+
+    template = _trigger_template(clinic, parsed) if patient_package is None and chain else None
+    if locked is None:
+        locked = lock(packages=[patient_package.pk if patient_package else None],
+                      patient=patient.pk if template else None)  # fmt: skip
+    elif patient_package is not None and patient_package.pk not in locked.packages:
+        locked.add_packages(lock_packages([patient_package.pk]))
+    if template is not None:
+        patient_package = _chained_package(patient, clinic, template, actor, locked)
+    package = None
+    if patient_package is not None:
+        package = locked.packages.get(patient_package.pk)
+        if package is None:
+            raise NotFound(_("Package not found."))
+        _patients_package(package, patient)  # read again under the lock: it may have been deleted meanwhile
 
     appointment = Appointment(
         organization_id=clinic.organization_id,
         clinic=clinic,
         patient=patient,
         professional=professional,
-        room=room or (patient_package.room if patient_package else None),
+        room=room or (package.room if package else None),
         start=start,
         end=end,
         status=status,
         holds_slot=status != BuiltinStatus.CANCELLED,
-        patient_package=patient_package,
-        authorization=authorization.strip() or (patient_package.authorization if patient_package else ""),
+        patient_package=package,
+        authorization=authorization.strip() or (package.authorization if package else ""),
         notes=notes.strip(),
         series=series,
         created_by=actor,
     )
     _save_without_overlap(appointment, clinic)
-    AppointmentLine.objects.bulk_create(
-        [
-            AppointmentLine(
-                organization_id=clinic.organization_id, appointment=appointment, service=s, quantity=q, price=p
-            )
-            for s, q, p in parsed
-        ]
+    _write_lines(appointment, parsed)
+    package_sessions.sync(
+        appointment, locked=locked, status=status_row, actor=actor, lines=package_sessions.budget_lines(parsed)
     )
-    _sync_package(appointment, actor)
-    return Booking(appointment, _warnings(appointment), budget)
+    return Booking(appointment, _warnings(appointment))
 
 
-def _lock(appointment: Appointment) -> Appointment:
-    return (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("clinic", "patient_package")
-        .get(pk=appointment.pk)
-    )
+@entry_point
+def appointment_book(**arguments: object) -> Booking:
+    """Book an appointment (`book`'s arguments)."""
+    return book(**arguments)  # type: ignore[arg-type]
 
 
-@transaction.atomic
-def appointment_update(
-    *,
+# Changing an appointment
+
+
+def _transition(appointment: Appointment, code: str) -> AppointmentStatus:
+    """The one transition rule (cancelled is terminal) and the new status."""
+    if appointment.status in TERMINAL and code != appointment.status:
+        raise InvalidTransition(
+            _("A cancelled appointment cannot change status: book a new one."),
+            fields={"status": [_("Not allowed from “cancelled”.")]},
+        )
+    return status_for_code(code)
+
+
+def update(
     appointment: Appointment,
+    *,
+    locked: Locked,
     actor: User | None,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
@@ -343,11 +377,13 @@ def appointment_update(
     patient_package: PatientPackage | Keep | None = KEEP,
     authorization: str | None = None,
     notes: str | None = None,
+    status: str | None = None,
 ) -> Booking:
-    """Move, resize or edit an appointment, with the same rules as booking
-    (double booking, budget). Arguments left out stay as they are."""
-    appointment = _lock(appointment)
+    """Step: move, resize, edit and (with `status`) change the status of a
+    locked appointment, with the same rules as booking (double booking,
+    budget). Arguments left out stay as they are."""
     clinic = appointment.clinic
+    errors: dict[str, list[str]] = {}
     if start is not None:
         duration = appointment.end - appointment.start
         appointment.start = start
@@ -355,89 +391,201 @@ def appointment_update(
     elif end is not None:
         appointment.end = end
     if appointment.end <= appointment.start:
-        raise ValidationFailed(fields={"end": [_("The end must be after the start.")]})
+        errors["end"] = [_("The end must be after the start.")]
     if not isinstance(professional, Keep):
         if professional is not None and professional.clinic_id != clinic.pk:
-            raise ValidationFailed(fields={"professional": [_("Choose a professional of this clinic.")]})
+            errors["professional"] = [_("Choose a professional of this clinic.")]
         appointment.professional = professional
     if not isinstance(room, Keep):
         if room is not None and room.clinic_id != clinic.pk:
-            raise ValidationFailed(fields={"room": [_("Choose a room of this clinic.")]})
+            errors["room"] = [_("Choose a room of this clinic.")]
         appointment.room = room
+    if not isinstance(patient_package, Keep):
+        if patient_package is not None:
+            package = locked.packages.get(patient_package.pk)
+            if package is None or package.patient_id != appointment.patient_id or package.deleted_at is not None:
+                errors["patient_package"] = [_("Choose one of this patient's packages.")]
+            patient_package = package
+        if appointment.patient_package_id != (patient_package.pk if patient_package else None):
+            appointment.patient_package = patient_package
+            appointment.paid_from_package = False  # a payment from the old package does not follow the session
+    if errors:
+        raise ValidationFailed(fields=errors)
     if authorization is not None:
         appointment.authorization = authorization.strip()
     if notes is not None:
         appointment.notes = notes.strip()
-    if not isinstance(patient_package, Keep):
-        appointment.patient_package = patient_package
-    parsed = (
-        _lines(clinic, lines)
-        if lines is not None
-        else [(line.service, line.quantity, line.price) for line in appointment.lines.select_related("service")]
-    )
-    if not parsed:
-        raise ValidationFailed(fields={"services": [_("Choose at least one service.")]})
-    budget = None
-    if appointment.patient_package is not None:
-        budget = _check_package(
-            appointment.patient_package, appointment.patient, parsed, appointment.start, appointment
-        )
+    parsed = _lines(clinic, lines) if lines is not None else None
+    if status is not None and status != appointment.status:
+        status_row = _transition(appointment, status)
+    else:
+        status_row = status_for_code(appointment.status, active_only=False)
+    appointment.status = status_row.code
+    appointment.holds_slot = status_row.code != BuiltinStatus.CANCELLED
     _save_without_overlap(appointment, clinic)
-    if lines is not None:
+    if parsed is not None:
         AppointmentLine.objects.filter(appointment=appointment).delete()
-        AppointmentLine.objects.bulk_create(
-            [
-                AppointmentLine(
-                    organization_id=clinic.organization_id, appointment=appointment, service=s, quantity=q, price=p
-                )
-                for s, q, p in parsed
-            ]
-        )
-    _sync_package(appointment, actor)
-    return Booking(appointment, _warnings(appointment), budget)
+        _write_lines(appointment, parsed)
+    package_sessions.sync(
+        appointment,
+        locked=locked,
+        status=status_row,
+        actor=actor,
+        lines=package_sessions.budget_lines(parsed) if parsed is not None else None,
+    )
+    return Booking(appointment, _warnings(appointment))
 
 
-@transaction.atomic
-def appointment_set_status(*, appointment: Appointment, status: str, actor: User | None) -> Appointment:
-    """The one transition function: move the appointment to `status` and let
-    its package follow (K8)."""
-    appointment = _lock(appointment)
+@entry_point
+def appointment_update(
+    *,
+    appointment: Appointment,
+    actor: User | None,
+    patient_package: PatientPackage | Keep | None = KEEP,
+    **changes: object,
+) -> Booking:
+    """Move, resize or edit an appointment and, with `status`, change its
+    status too, all or nothing (`update`'s arguments)."""
+    target = patient_package.pk if isinstance(patient_package, PatientPackage) else None
+    locked = lock(appointments=[appointment.pk], packages=[target])
+    current = locked.appointment(appointment.pk)
+    return update(current, locked=locked, actor=actor, patient_package=patient_package, **changes)  # type: ignore[arg-type]
+
+
+def set_status(appointment: Appointment, *, locked: Locked, status: str, actor: User | None) -> Appointment:
+    """Step: move a locked appointment to `status` and let its package follow (K8)."""
     if status == appointment.status:
         return appointment
-    if appointment.status in TERMINAL:
-        raise InvalidTransition(
-            _("A cancelled appointment cannot change status: book a new one."),
-            fields={"status": [_("Not allowed from “cancelled”.")]},
-        )
-    status_for_code(appointment.organization_id, status)
-    appointment.status = status
-    appointment.holds_slot = status != BuiltinStatus.CANCELLED
+    status_row = _transition(appointment, status)
+    appointment.status = status_row.code
+    appointment.holds_slot = status_row.code != BuiltinStatus.CANCELLED
     appointment.save(update_fields=["status", "holds_slot"])
-    _sync_package(appointment, actor)
+    package_sessions.sync(appointment, locked=locked, status=status_row, actor=actor)
     return appointment
 
 
-@transaction.atomic
+@entry_point
+def appointment_set_status(*, appointment: Appointment, status: str, actor: User | None) -> Appointment:
+    """The one transition function: move the appointment to `status` and let
+    its package follow (K8)."""
+    locked = lock(appointments=[appointment.pk])
+    return set_status(locked.appointment(appointment.pk), locked=locked, status=status, actor=actor)
+
+
+@entry_point
 def appointment_delete(*, appointment: Appointment, actor: User | None) -> None:
     """Delete an appointment; its package session is released (credited back
-    when it had been debited). The ledger keeps the appointment's id."""
-    appointment = _lock(appointment)
-    ledger.package_release(appointment=appointment, actor=actor)
-    PackageUsage.objects.filter(appointment=appointment).delete()
-    appointment.delete()
+    when it had been debited). The ledger keeps the session's id."""
+    locked = lock(appointments=[appointment.pk])
+    current = locked.appointment(appointment.pk)
+    package_sessions.unlink(current, locked=locked, actor=actor)
+    current.delete()
 
 
-@transaction.atomic
+@entry_point
 def evolution_note_add(*, appointment: Appointment, author: User, text: str) -> EvolutionNote:
     """A professional's note on a session; the first note marks it attended (A8)."""
     text = text.strip()
     if not text:
         raise ValidationFailed(fields={"text": [_("Write the note.")]})
-    appointment = _lock(appointment)
-    first = not EvolutionNote.objects.filter(appointment=appointment).exists()
+    locked = lock(appointments=[appointment.pk])
+    current = locked.appointment(appointment.pk)
+    first = not EvolutionNote.objects.filter(appointment=current).exists()
     note = EvolutionNote.objects.create(
-        organization_id=appointment.organization_id, appointment=appointment, author=author, text=text
+        organization_id=current.organization_id, appointment=current, author=author, text=text
     )
-    if first and appointment.status != BuiltinStatus.ATTENDED:
-        appointment_set_status(appointment=appointment, status=BuiltinStatus.ATTENDED, actor=author)
+    if first and current.status not in (BuiltinStatus.ATTENDED, *TERMINAL):
+        set_status(current, locked=locked, status=BuiltinStatus.ATTENDED, actor=author)
     return note
+
+
+# Paying a session from its package (K8; billing's "pay from the package" builds on it)
+
+
+def _pay_target(appointment: Appointment, package: PatientPackage | None) -> None:
+    if package is None or package.patient_id != appointment.patient_id or package.deleted_at is not None:
+        raise ValidationFailed(fields={"patient_package": [_("Choose one of this patient's packages.")]})
+    if appointment.patient_package_id not in (None, package.pk):
+        raise AppointmentHasOtherPackage()
+
+
+@entry_point
+def appointment_pay_from_package(
+    *, appointment: Appointment, package: PatientPackage, actor: User | None
+) -> Appointment:
+    """Pay the session from the package: the appointment is linked to it if it
+    was not, and its session is debited and stays debited whatever its status
+    until a releasing status gives it back (idempotent)."""
+    locked = lock(appointments=[appointment.pk], packages=[package.pk])
+    current = locked.appointment(appointment.pk)
+    target = locked.packages.get(package.pk)
+    _pay_target(current, target)
+    status_row = status_for_code(current.status, active_only=False)
+    if status_row.releases:
+        raise InvalidTransition(
+            _("This appointment is “%(status)s”: it holds no session to pay.") % {"status": status_row.display_name},
+            fields={"appointment": [_("Pay only booked or attended sessions.")]},
+        )
+    if current.paid_from_package and current.patient_package_id == package.pk:
+        return current
+    current.patient_package, current.paid_from_package = target, True
+    current.save(update_fields=["patient_package", "paid_from_package"])
+    package_sessions.sync(current, locked=locked, status=status_row, actor=actor)
+    return current
+
+
+@entry_point
+def appointment_unpay_from_package(
+    *, appointment: Appointment, package: PatientPackage, actor: User | None
+) -> Appointment:
+    """Undo a payment from the package: the session is credited back and stays
+    booked (idempotent). An attended session stays debited: its status says
+    it was used, so the status is what to change."""
+    locked = lock(appointments=[appointment.pk], packages=[package.pk])
+    current = locked.appointment(appointment.pk)
+    _pay_target(current, locked.packages.get(package.pk))
+    if current.patient_package_id != package.pk:
+        return current
+    status_row = status_for_code(current.status, active_only=False)
+    if status_row.debits:
+        raise SessionAttended()
+    if not current.paid_from_package:
+        return current
+    current.paid_from_package = False
+    current.save(update_fields=["paid_from_package"])
+    package_sessions.sync(current, locked=locked, status=status_row, actor=actor)
+    return current
+
+
+# Deleting a package (K4): its bookings are released, so it is scheduling's use case.
+
+
+@entry_point
+def patient_package_delete(*, package: PatientPackage, actor: User | None) -> PatientPackage:
+    """Delete a package none of whose sessions was ever debited: its
+    appointments are unlinked (they stay booked, to be paid per session),
+    their sessions released, and the package hidden; its ledger stays. A
+    package with debits can only be deactivated."""
+    linked = set(Appointment.objects.filter(patient_package_id=package.pk).values_list("pk", flat=True))
+    locked = lock(appointments=linked, packages=[package.pk])
+    current = locked.packages.get(package.pk)
+    if current is None or current.deleted_at is not None:
+        raise NotFound(_("Package not found."))
+    # A booking may have joined the package while this waited for the locks:
+    # start again with it among the appointments to lock first.
+    if not set(Appointment.objects.filter(patient_package_id=package.pk).values_list("pk", flat=True)) <= linked:
+        raise Retry()
+    if ledger.was_debited(current):
+        raise PackageDebited()
+    for appointment in locked.appointments.values():
+        package_sessions.unlink(appointment, locked=locked, actor=actor)
+        appointment.patient_package, appointment.paid_from_package = None, False
+        appointment.save(update_fields=["patient_package", "paid_from_package"])
+    return ledger.mark_deleted(current, actor=actor)
+
+
+def error_message(error: ApplicationError) -> str:
+    """One line for a toast or a batch row: the detail, or the field messages."""
+    if not error.fields or error.code != "validation_error":
+        return error.detail
+    return " ".join(message for messages in error.fields.values() for message in messages)

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,10 +35,11 @@ from clinic.errors import ApplicationError, add_to_form
 from clinic.models import Clinic, User
 from clinic.permissions import Perm, request_has_perm, require_perm
 from clinic.selectors import professionals_for_clinic, rooms_for_clinic
+from packages.patient_packages import budgets
 from patients.models import AccessChannel, Patient
 from patients.selectors import patient_search as patients_matching
 from patients.services import access_log_record
-from scheduling import recurrence, selectors, services
+from scheduling import package_sessions, recurrence, selectors, services
 from scheduling.forms import (
     AppointmentForm,
     AppointmentStatusForm,
@@ -99,12 +99,7 @@ def get_appointment_for_user(request: HttpRequest, appointment_id: int) -> Appoi
 
 
 def _statuses(request: HttpRequest, *, active_only: bool = False) -> list[AppointmentStatus]:
-    statuses = list(selectors.appointment_statuses(active_only=active_only))
-    if not any(status.is_builtin for status in statuses):
-        # Organizations created before statuses existed get their built-ins now.
-        services.statuses_ensure_builtin(request.organization.pk)  # type: ignore[attr-defined]
-        statuses = list(selectors.appointment_statuses(active_only=active_only))
-    return statuses
+    return list(selectors.appointment_statuses(active_only=active_only))
 
 
 def _show_error(form: Any, error: ApplicationError) -> None:
@@ -447,15 +442,19 @@ def _package_rows(
     current = appointment.patient_package if appointment else None
     if current is not None and current.pk not in {p.pk for p in offered}:
         offered.insert(0, current)
-    parsed = [(line.service, line.quantity, line.service.price if line.price is None else line.price)
-              for line in line_inputs]  # fmt: skip
+    lines_typed = package_sessions.budget_lines(
+        [(line.service, line.quantity, line.service.price if line.price is None else line.price)
+         for line in line_inputs]
+    )  # fmt: skip
     # A monthly plan's limits are per month: the month of the start typed so far.
     when = _form_start(form) or (appointment.start if appointment else timezone.now())
-    usages = selectors.budget_usages(offered, when=when, exclude=appointment)
+    taken = budgets.budget_taken(offered, when=when, exclude_session=appointment.pk if appointment else None)
+    balances = budgets.balances(offered, when=when)
     rows = [
         {
             "package": package,
-            "check": selectors.package_budget_check(package, parsed, when=when, usage=usages[package.pk]),
+            "balance": balances[package.pk],
+            "check": budgets.session_check(package, lines_typed, when=when, taken=taken[package.pk]),
         }
         for package in offered
     ]
@@ -566,29 +565,31 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
     form, lines = _edit_forms(appointment, request.POST)
     if form.is_valid() and lines.is_valid():
         data = form.cleaned_data
+        edits = {
+            "start": data["start"],
+            "end": data["start"] + _duration(data, lines),  # an emptied end follows the services
+            "professional": data["professional"],
+            "room": data["room"],
+            "lines": lines.line_inputs(),
+            "patient_package": data["patient_package"],
+            "authorization": data["authorization"],
+            "notes": data["notes"],
+        }
         try:
-            with transaction.atomic():
-                booking = services.appointment_update(
+            if data.get("following") and appointment.series_id:
+                # "This and the following": the same time of day, professional
+                # and room, in one transaction with this occurrence's edits.
+                changed = recurrence.appointment_update_following(
                     appointment=appointment,
                     actor=_actor(request),
-                    start=data["start"],
-                    end=data["start"] + _duration(data, lines),  # an emptied end follows the services
+                    time=timezone.localtime(data["start"]).time(),
                     professional=data["professional"],
                     room=data["room"],
-                    lines=lines.line_inputs(),
-                    patient_package=data["patient_package"],
-                    authorization=data["authorization"],
-                    notes=data["notes"],
+                    this=edits,
                 )
-                if data.get("following") and appointment.series_id:
-                    # "This and the following": the same time of day, professional and room.
-                    recurrence.appointment_update_following(
-                        appointment=booking.appointment,
-                        actor=_actor(request),
-                        time=timezone.localtime(booking.appointment.start).time(),
-                        professional=data["professional"],
-                        room=data["room"],
-                    )
+                booking = services.Booking(changed[0], [])
+            else:
+                booking = services.appointment_update(appointment=appointment, actor=_actor(request), **edits)
         except ApplicationError as error:
             _show_error(form, error)
         else:

@@ -9,6 +9,7 @@ from typing import Any
 import factory
 from django_scopes import scopes_disabled
 
+from clinic import services
 from clinic.models import Clinic, Membership, Organization, Professional, Role, Room, User, WorkingHours
 
 PASSWORD = "correct-horse-battery-staple"
@@ -30,6 +31,14 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Organization {n}")
     slug = factory.Sequence(lambda n: f"organization-{n}")
+
+    @classmethod
+    def _create(cls, model_class: type[Organization], *args: Any, **kwargs: Any) -> Organization:
+        # What `organization_create` sets up for a new organization (the
+        # built-in appointment statuses...), as every real one has it.
+        organization = super()._create(model_class, *args, **kwargs)
+        services.organization_setup(organization)
+        return organization
 
 
 class ClinicFactory(TenantFactory):

@@ -1,3 +1,6 @@
+"""The API's routes: the project's composition root, which alone may import
+every app (the import contract in pyproject.toml names it)."""
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
@@ -6,10 +9,10 @@ from clinic.api.clinics import ClinicViewSet
 from clinic.api.professionals import ProfessionalViewSet
 from clinic.api.rooms import RoomViewSet
 from clinic.api.token import ObtainTokenView
-from packages.api import PackageTemplateViewSet, ServiceViewSet
-from packages.patient_api import PatientPackageViewSet
+from packages.catalog.api import PackageTemplateViewSet, ServiceViewSet
 from patients.api import PatientViewSet
 from scheduling.api import AppointmentStatusViewSet, AppointmentViewSet
+from scheduling.package_api import PatientPackageViewSet
 
 router = DefaultRouter()
 router.register("clinics", ClinicViewSet, basename="clinic")

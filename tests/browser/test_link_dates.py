@@ -14,7 +14,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from clinic.models import Role
-from packages.models import PatientPackage
+from packages.patient_packages.models import PatientPackage
 from scheduling.models import Appointment
 from tests.conftest import make_member, make_tenant
 from tests.factories import PASSWORD, ProfessionalFactory

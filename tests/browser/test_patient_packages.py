@@ -65,7 +65,7 @@ def test_receptionist_links_a_template_package_and_reads_its_history(page, scree
     row.get_by_test_id("balance-details").click()
     modal = page.get_by_test_id("balance-modal")
     expect(modal).to_be_visible()
-    expect(modal.get_by_test_id("balance-available")).to_have_text("10")
+    expect(modal.get_by_test_id("balance-free")).to_have_text("10")
     modal.locator("[data-bs-dismiss=modal]").first.click()
     expect(modal).to_be_hidden()
 

@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from clinic.tenancy import organization_scope
-from packages import ledger
-from packages.models import LedgerEntry, PatientPackage
+from packages.patient_packages import ledger
+from packages.patient_packages.models import LedgerEntry, PatientPackage
 from tests.conftest import api_client, login
-from tests.ledger.conftest import make_appointment
+from tests.ledger.conftest import book_session, make_appointment, set_status
 from tests.packages.factories import ServiceFactory, make_template
 
 
@@ -85,6 +85,38 @@ def test_debit_and_credit_actions_and_history(bob, patient, link) -> None:
     ]
     assert history[1]["appointment"] == session.pk
     assert history[1]["note"].startswith("Debited by session ")
+    # The debit went through the owner of the appointment's session: the
+    # appointment is now the package's, and a status change agrees with it.
+    session.refresh_from_db()
+    assert (session.patient_package_id, session.paid_from_package) == (package.pk, False)
+    set_status(session, "attended")
+    set_status(session, "scheduled")
+    body = client.get(f"{url}/").json()
+    assert (body["sessions_used"], body["sessions_booked"], body["amount_open"]) == (0, 1, "1000.00")
+    client.post(f"{url}/debit/", {"appointment": session.pk})
+    set_status(session, "confirmed")  # paid from the package: stays debited whatever the status
+    body = client.get(f"{url}/").json()
+    assert (body["sessions_used"], body["sessions_booked"], body["amount_open"]) == (1, 0, "750.00")
+
+
+@pytest.mark.django_db
+def test_credit_of_an_attended_session_is_refused_and_a_cancelled_one_cannot_be_debited(bob, patient, link) -> None:
+    package = link(4, "1000.00")
+    client = api_client(bob)
+    url = f"/api/v1/patient-packages/{package.pk}"
+    attended = book_session(package, status="attended")
+    response = client.post(f"{url}/credit/", {"appointment": attended.pk})
+    assert (response.status_code, response.json()["code"]) == (400, "session_attended")
+    cancelled = set_status(book_session(package), "cancelled")
+    response = client.post(f"{url}/debit/", {"appointment": cancelled.pk})
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_transition")
+    body = client.get(f"{url}/").json()
+    assert (body["sessions_used"], body["sessions_booked"]) == (1, 0)
+    with organization_scope(patient.organization_id):
+        from scheduling.package_sessions import sessions_reconcile
+
+        assert ledger.package_reconcile(package).differences == {}
+        assert sessions_reconcile(package).differences == {}
 
 
 @pytest.mark.django_db
@@ -96,8 +128,7 @@ def test_exhausted_and_inactive_answer_with_their_codes(bob, alice, patient, lin
     response = client.post(f"{url}/debit/", {"appointment": make_appointment(patient).pk})
     assert (response.status_code, response.json()["code"]) == (400, "package_inactive")
     other = link(1, "90.00")
-    with organization_scope(patient.organization_id):
-        ledger.package_reserve(package=other, appointment=make_appointment(patient), actor=alice)
+    book_session(other)
     response = client.post(f"/api/v1/patient-packages/{other.pk}/debit/", {"appointment": make_appointment(patient).pk})
     assert (response.status_code, response.json()["code"]) == (400, "package_exhausted")
 
@@ -117,8 +148,7 @@ def test_manual_change_needs_the_permission(bob, alice, link) -> None:
 @pytest.mark.django_db
 def test_delete_refused_after_a_debit(alice, patient, link) -> None:
     package = link(4)
-    with organization_scope(patient.organization_id):
-        ledger.package_debit(package=package, appointment=make_appointment(patient), actor=alice)
+    book_session(package, status="attended")
     response = api_client(alice).delete(f"/api/v1/patient-packages/{package.pk}/")
     assert (response.status_code, response.json()["code"]) == (400, "package_debited")
     fresh = link(2)
@@ -174,9 +204,8 @@ def test_list_and_history_query_counts_do_not_grow(alice, patient, link) -> None
     )
     for _ in range(20):
         link(2, "100.00")
-    with organization_scope(patient.organization_id):
-        for _ in range(20):
-            ledger.package_debit(package=package, appointment=make_appointment(patient), actor=alice)
+    for _ in range(20):
+        book_session(package, status="attended")
     many = (
         _count(client, "/api/v1/patient-packages/"),
         _count(client, f"/api/v1/patient-packages/{package.pk}/history/"),
@@ -220,14 +249,18 @@ def test_each_package_says_how_much_of_its_budget_is_used(alice, tenant_a, patie
         "per": "month",
         "tightest_percent": "50.0",
         "level": "ok",
+        # 8 sessions, 3 booked: 5 left, but this month's limit lets only 2 more be booked.
+        "limiting": {"kind": "appointments", "service": None},
         "limits": [
-            {"kind": "appointments", "service": None, "limit": "4", "used": "2", "remaining": "2",
-             "percent_used": "50.0", "level": "ok"},
-            {"kind": "amount", "service": None, "limit": "600.00", "used": "120.00", "remaining": "480.00",
-             "percent_used": "20.0", "level": "ok"},
+            {"kind": "appointments", "service": None, "limit": "4", "used": "0", "booked": "2", "remaining": "2",
+             "percent_used": "0.0", "percent_booked": "50.0", "level": "ok"},
+            {"kind": "amount", "service": None, "limit": "600.00", "used": "0.00", "booked": "120.00",
+             "remaining": "480.00", "percent_used": "0.0", "percent_booked": "20.0", "level": "ok"},
         ],
     }  # fmt: skip
-    assert client.get(f"/api/v1/patient-packages/{monthly.pk}/").json()["budget"] == listed[monthly.pk]
+    detail = client.get(f"/api/v1/patient-packages/{monthly.pk}/").json()
+    assert detail["budget"] == listed[monthly.pk]
+    assert (detail["sessions_remaining"], detail["sessions_booked"], detail["sessions_available"]) == (8, 3, 2)
 
 
 @pytest.mark.django_db

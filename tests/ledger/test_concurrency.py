@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from clinic.errors import ApplicationError
 from clinic.tenancy import organization_scope
-from packages import ledger
-from packages.models import LedgerEntry, PatientPackage
-from tests.ledger.conftest import make_appointment
+from packages.patient_packages import ledger
+from packages.patient_packages.models import LedgerEntry, PatientPackage
+from scheduling import services
+from scheduling.models import Appointment
+from scheduling.package_sessions import sessions_reconcile
+from tests.ledger.conftest import book_session
+from tests.packages.factories import ServiceFactory
 
 THREADS = 50
 
@@ -51,27 +57,33 @@ def outcome(result: object) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("operation", ["debit", "reserve"])
-def test_fifty_threads_on_a_ten_session_package(link, patient, alice, operation) -> None:
+@pytest.mark.parametrize("status", ["attended", "scheduled"])
+def test_fifty_threads_on_a_ten_session_package(link, patient, alice, status) -> None:
+    """Fifty bookings at once of a ten-session package, booked (reserving a
+    session) or attended right away (debiting one): exactly ten succeed."""
     assert connection.vendor == "postgresql"
     package = link(10, "1000.00")
-    appointments = [make_appointment(patient) for _ in range(THREADS)]
-    action = ledger.package_debit if operation == "debit" else ledger.package_reserve
+    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(days=1)
+    service = ServiceFactory(clinic=patient.clinic, name="Sessão")
 
     def work(i: int) -> object:
         with organization_scope(patient.organization_id):
-            return action(package=package, appointment=appointments[i], actor=alice)
+            return services.appointment_book(
+                clinic=patient.clinic, patient=patient, start=start + dt.timedelta(hours=i), actor=alice,
+                lines=[services.LineInput(service)], patient_package=package, status=status,
+            )  # fmt: skip
 
     outcomes = Counter(outcome(result) for result in run_concurrently(work))
     # Reserving leaves the package active with nothing available; debiting the
     # tenth session finishes it, and a finished package refuses as inactive (K5).
-    refusal = "package_exhausted" if operation == "reserve" else "package_inactive"
+    refusal = "package_exhausted" if status == "scheduled" else "package_inactive"
     assert outcomes == {"ok": 10, refusal: 40}
     with scopes_disabled():
         package = PatientPackage.objects.get(pk=package.pk)
         kinds = Counter(LedgerEntry.objects.filter(package=package).values_list("kind", flat=True))
+        assert Appointment.objects.filter(patient_package=package).count() == 10
     assert package.sessions_available == 0
-    if operation == "debit":
+    if status == "attended":
         assert (package.status, package.sessions_used, package.amount_open) == ("finished", 10, 0)
         assert kinds == {"created": 1, "debit": 10}
     else:
@@ -79,21 +91,22 @@ def test_fifty_threads_on_a_ten_session_package(link, patient, alice, operation)
         assert kinds == {"created": 1, "reserve": 10}
     with organization_scope(patient.organization_id):
         assert ledger.package_reconcile(package).differences == {}
+        assert sessions_reconcile(package).differences == {}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_same_appointment_debited_by_many_threads_is_debited_once(link, patient, alice) -> None:
+def test_the_same_appointment_attended_by_many_threads_is_debited_once(link, patient, alice) -> None:
     package = link(10, "1000.00")
-    session = make_appointment(patient)
+    appointment = book_session(package)
 
     def work(i: int) -> object:
         with organization_scope(patient.organization_id):
-            return ledger.package_debit(package=package, appointment=session, actor=alice)
+            return services.appointment_set_status(appointment=appointment, status="attended", actor=alice)
 
     outcomes = Counter(outcome(result) for result in run_concurrently(work, 20))
     assert outcomes == {"ok": 20}
     package.refresh_from_db()
-    assert (package.sessions_used, package.amount_open) == (1, 900)
+    assert (package.sessions_used, package.sessions_booked, package.amount_open) == (1, 0, 900)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -14,10 +14,10 @@ from django_scopes import scopes_disabled
 from clinic.demo import DEMO_ORGANIZATION
 from clinic.models import Organization
 from clinic.tenancy import organization_scope
-from packages import ledger
-from packages.models import LedgerEntry, PackageUsage, PatientPackage
+from packages.patient_packages import budgets as package_budgets
+from packages.patient_packages import ledger
+from packages.patient_packages.models import LedgerEntry, PackageUsage, PatientPackage
 from scheduling.models import Appointment, AppointmentLine
-from scheduling.selectors import budgets_used
 
 
 def _counts() -> tuple[int, int, int, int]:
@@ -48,8 +48,9 @@ def test_seed_demo_links_lived_in_packages_once() -> None:
         appointments = list(Appointment.objects.exclude(patient_package=None))
         drifts = {package.number: ledger.package_reconcile(package).differences for package in packages}
         lines = Counter(AppointmentLine.objects.values_list("appointment__patient_package__name", "service__code"))
-        used = budgets_used(packages, when=timezone.now())
-        budgets = {package.patient.full_name.split()[0]: used[package.pk] for package in packages}
+        balances = package_budgets.balances(packages)
+        by_name = {package.patient.full_name.split()[0]: balances[package.pk] for package in packages}
+        budgets = {name: balance.budget for name, balance in by_name.items()}
 
     assert len({package.patient_id for package in packages}) == 12
     assert Counter(package.status for package in packages) == {"active": 10, "finished": 2, "inactive": 1}
@@ -76,7 +77,10 @@ def test_seed_demo_links_lived_in_packages_once() -> None:
     assert lines[("Avaliação + 6 sessões", "FIS-AVA")] == 1
     assert lines[("Avaliação + 6 sessões", "FIS-SES")] == 5
     assert all(check.ok for check in budgets.values())
-    assert (budgets["João"].level, budgets["João"].tightest_percent) == ("full", 100)  # 10 of 10 physio sessions
+    # João's 2 courtesy sessions grew his physio limit with them: 10 of 12
+    # taken (8 attended, 2 booked), so the 2 left are free to book.
+    assert (budgets["João"].level, budgets["João"].tightest_percent) == ("ok", Decimal("83.3"))
+    assert (by_name["João"].remaining, by_name["João"].booked, by_name["João"].free) == (4, 2, 2)
     # The one assessment is used (red), and 780.00 of the 900.00.
     assert {(limit.kind, limit.total, limit.limit) for limit in budgets["Carlos"].limits} == {
         ("service_quantity", 1, 1),

@@ -9,9 +9,11 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from clinic.tenancy import organization_scope
-from packages import ledger
-from packages.models import LedgerEntry, PatientPackage
-from packages.tasks import renew_monthly_packages
+from packages.patient_packages import ledger
+from packages.patient_packages.models import LedgerEntry, PatientPackage
+from packages.patient_packages.tasks import renew_monthly_packages
+from scheduling.models import Appointment
+from tests.ledger.conftest import book_session
 
 
 def _next_month(day: dt.date) -> dt.date:
@@ -61,3 +63,20 @@ def test_reconcile_command_reports_clean_and_drifting_packages(tenant_a, link) -
     with pytest.raises(CommandError, match=r"1 packages checked, 1 with drift\."):
         call_command("reconcile_packages", "--organization", str(tenant_a.organization.pk), stdout=out)
     assert f"{package.number} (id {package.pk}): amount_open: cached 500.00, ledger 1000.00" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_reconcile_command_checks_each_unit_against_its_appointment(tenant_a, link) -> None:
+    package = link(4)
+    appointment = book_session(package)
+    out = StringIO()
+    call_command("reconcile_packages", "--organization", tenant_a.organization.slug, stdout=out)
+    assert "1 packages checked, 0 with drift." in out.getvalue()
+    with scopes_disabled():
+        # What the old second write path did: the appointment says attended,
+        # its unit is still only reserved.
+        Appointment.objects.filter(pk=appointment.pk).update(status="attended")
+    out = StringIO()
+    with pytest.raises(CommandError, match=r"1 packages checked, 1 with drift\."):
+        call_command("reconcile_packages", "--organization", tenant_a.organization.slug, stdout=out)
+    assert f"appointment {appointment.pk}: unit reserved, status asks debited" in out.getvalue()

@@ -18,10 +18,11 @@ from django_scopes import scopes_disabled
 
 from clinic.models import Role, Room
 from clinic.tenancy import organization_scope
-from packages import ledger
-from packages.models import EntryKind, LedgerEntry, PackageStatus, PatientPackage
+from packages.patient_packages import ledger
+from packages.patient_packages.models import EntryKind, LedgerEntry, PackageStatus, PatientPackage
+from scheduling import services as scheduling_services
 from tests.conftest import login, make_member
-from tests.ledger.conftest import make_appointment
+from tests.ledger.conftest import book_session, set_status
 from tests.packages.factories import ServiceFactory, make_template
 from tests.patients.factories import PatientFactory
 
@@ -83,15 +84,13 @@ def _url(package, action: str) -> str:
 
 
 def _debit(package, start: dt.datetime | None = None):
-    appointment = make_appointment(package.patient, start)
-    with organization_scope(package.organization_id):
-        ledger.package_debit(package=package, appointment=appointment, actor=None)
-    return appointment
+    """A session of the package, booked and attended."""
+    return book_session(package, start=start, status="attended")
 
 
 def _credit(package, appointment) -> None:
-    with organization_scope(package.organization_id):
-        ledger.package_credit(package=package, appointment=appointment, actor=None)
+    """The attended session was marked by mistake: back to scheduled."""
+    set_status(appointment, "scheduled")
 
 
 def _fresh(package) -> PatientPackage:
@@ -185,10 +184,9 @@ def test_list_shows_monthly_renewal_and_finished_status(alice, patient, link, ca
 def test_list_balance_details_show_booked_attended_remaining_available(alice, patient, link) -> None:
     package = link(sessions=5, total="500.00")
     _debit(package)
-    with organization_scope(patient.organization_id):
-        ledger.package_reserve(package=package, appointment=make_appointment(patient), actor=None)
+    book_session(package)
     content = login(alice).get(_list(patient)).content.decode()
-    for name, value in {"booked": 1, "attended": 1, "remaining": 4, "available": 3}.items():
+    for name, value in {"total": 5, "used": 1, "booked": 1, "remaining": 4, "free": 3}.items():
         assert f'data-testid="balance-{name}">{value}<' in content
 
 
@@ -217,8 +215,9 @@ def test_list_shows_each_package_s_budget_this_month_for_a_monthly_plan(alice, t
     content = login(alice).get(_list(patient), headers={"accept-language": "en"}).content.decode()
     found = re.findall(r'data-package-id="(\d+)".*?data-level="(\w+)".*?aria-valuenow="([\d.]+)"', content, re.S)
     bars = {package_id: (level, percent) for package_id, level, percent in found}
-    # 3 of this month's 4 appointments (next month's does not count): amber at 75 %.
-    assert bars[str(monthly.pk)] == ("warning", "75.0")
+    # 3 of this month's 4 appointments are booked (next month's does not
+    # count): 75 % taken, but none used yet, so green.
+    assert bars[str(monthly.pk)] == ("ok", "75.0")
     assert bars[str(budgeted.pk)] == ("ok", "25.0")
     assert "Budget this month" in content
 
@@ -230,7 +229,7 @@ def test_list_hides_deleted_packages_and_other_patients(alice, tenant_a, patient
     other = PatientFactory(clinic=tenant_a.central, full_name="Other Patient")
     link(sessions=7, total="700.00", patient=other)
     with organization_scope(patient.organization_id):
-        ledger.package_delete(package=deleted, actor=alice)
+        scheduling_services.patient_package_delete(package=deleted, actor=alice)
     response = login(alice).get(_list(patient))
     assert [row.package.pk for row in response.context["rows"]] == [kept.pk]
 
@@ -584,8 +583,7 @@ def test_edit_refuses_fewer_sessions_than_used(alice, patient, link) -> None:
     package = link(sessions=4, total="1000.00")
     _debit(package)
     _debit(package)
-    with organization_scope(patient.organization_id):
-        ledger.package_reserve(package=package, appointment=make_appointment(patient), actor=None)
+    book_session(package)
     response = login(alice).post(_url(package, "edit"), _edit_data(package, sessions_total="2"))
     assert response.status_code == 200
     message = "This package has 2 sessions attended and 1 booked: it cannot have fewer than 3 sessions."
@@ -786,7 +784,8 @@ def test_patient_file_lists_active_packages_with_their_balance(bob, patient, lin
     with organization_scope(patient.organization_id):
         ledger.package_change(package=inactive, actor=None, status=PackageStatus.INACTIVE)
     response = login(bob).get(f"/patients/{patient.pk}/")
-    assert response.context["active_packages"] == [active]
+    (panel,) = [panel for panel in response.context["panels"] if panel.name == "packages"]
+    assert panel.context["active_packages"] == [active]
     card = response.content.decode().split('data-testid="patient-packages"')[1].split("</div></div>")[0]
     items = [" ".join(item.split("</li>")[0].split()) for item in card.split('data-testid="file-package">')[1:]]
     assert len(items) == 1

@@ -12,9 +12,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from clinic.errors import ApplicationError
 from clinic.tenancy import organization_scope
-from packages import ledger
-from packages.models import PatientPackage
-from tests.ledger.conftest import make_appointment
+from packages.patient_packages import ledger
+from packages.patient_packages.models import PatientPackage
+from tests.ledger.conftest import Units, session
 
 # Refusals the rules may meet; anything else is a bug.
 EXPECTED_CODES = {"package_exhausted", "package_inactive", "validation_error", "appointment_has_other_package"}
@@ -29,12 +29,13 @@ def test_cached_balances_always_equal_the_ledger(patient, alice) -> None:
                 self.package = ledger.package_link(
                     patient=patient, clinic=patient.clinic, actor=alice, sessions=sessions, total_price=total
                 )
-            self.appointments = [make_appointment(patient) for _ in range(4)]
+            self.sessions = [session() for _ in range(4)]
+            self.units = Units(patient.organization_id)
 
-        def _do(self, action, **kwargs) -> None:
+        def _do(self, action, *args, **kwargs) -> None:
             with organization_scope(patient.organization_id):
                 try:
-                    action(actor=alice, **kwargs)
+                    action(*args, actor=alice, **kwargs)
                 except ApplicationError as error:
                     refused = error.code
                 else:
@@ -43,19 +44,19 @@ def test_cached_balances_always_equal_the_ledger(patient, alice) -> None:
 
         @rule(i=st.integers(0, 3))
         def reserve(self, i: int) -> None:
-            self._do(ledger.package_reserve, package=self.package, appointment=self.appointments[i])
+            self._do(self.units.reserve, self.package, self.sessions[i])
 
         @rule(i=st.integers(0, 3))
         def debit(self, i: int) -> None:
-            self._do(ledger.package_debit, package=self.package, appointment=self.appointments[i])
+            self._do(self.units.debit, self.package, self.sessions[i])
 
         @rule(i=st.integers(0, 3))
         def credit(self, i: int) -> None:
-            self._do(ledger.package_credit, package=self.package, appointment=self.appointments[i])
+            self._do(self.units.credit, self.package, self.sessions[i])
 
         @rule(i=st.integers(0, 3))
         def release(self, i: int) -> None:
-            self._do(ledger.package_release, appointment=self.appointments[i])
+            self._do(self.units.release, self.sessions[i])
 
         @rule(sessions=st.integers(0, 8))
         def change_sessions(self, sessions: int) -> None:

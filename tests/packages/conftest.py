@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from clinic.models import Clinic, Role, User
-from packages.models import PackageTemplate, Service
+from packages.catalog.models import PackageTemplate, Service
 from tests.conftest import Tenant, make_member
 from tests.factories import ClinicFactory
 from tests.packages.factories import ServiceFactory, make_template

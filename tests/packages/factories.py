@@ -11,7 +11,7 @@ import factory
 from django_scopes import scopes_disabled
 
 from clinic.models import Clinic
-from packages.models import PackageTemplate, PackageTemplateItem, PackageTemplateServiceLimit, Service
+from packages.catalog.models import PackageTemplate, PackageTemplateItem, PackageTemplateServiceLimit, Service
 from tests.factories import ClinicFactory, TenantFactory
 
 

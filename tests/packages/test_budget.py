@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from clinic.errors import ValidationFailed
-from packages.budget import (
+from packages.catalog.budget import (
     AppointmentLine,
     Budget,
     BudgetUsage,
@@ -19,7 +19,7 @@ from packages.budget import (
     ServiceUsage,
     budget_check,
 )
-from packages.errors import BudgetExceeded
+from packages.catalog.errors import BudgetExceeded
 
 D = Decimal
 PHYSIO, ASSESSMENT, MASSAGE = 1, 2, 3
@@ -44,19 +44,22 @@ def test_max_appointments_within_and_at_the_limit() -> None:
     check = budget_check(budget, used=BudgetUsage(appointments=8), lines=[line()])
     (limit,) = check.limits
     assert (limit.kind, limit.limit, limit.used, limit.proposed, limit.total) == (LimitKind.APPOINTMENTS, 10, 8, 1, 9)
-    assert (limit.exceeded, limit.exceeded_by, limit.remaining, limit.percent_used) == (False, 0, 1, D("90.0"))
-    assert limit.level == Level.WARNING
+    assert (limit.exceeded, limit.exceeded_by, limit.remaining) == (False, 0, 1)
+    assert (limit.percent_used, limit.percent_booked, limit.percent_total) == (D("80.0"), D("10.0"), D("90.0"))
+    assert limit.level == Level.WARNING  # 8 of 10 used
     at_limit = budget_check(budget, used=BudgetUsage(appointments=9), lines=[line()])
     assert at_limit.ok
     assert at_limit.tightest_percent == D("100.0")
-    assert at_limit.level == Level.FULL
+    # Nothing more fits, but only 9 of 10 are used: amber, not red.
+    assert at_limit.tightest.is_full
+    assert at_limit.level == Level.WARNING
 
 
 def test_max_appointments_exceeded_by_one() -> None:
     check = budget_check(Budget(max_appointments=10), used=BudgetUsage(appointments=10), lines=[line()])
     assert not check.ok
     (limit,) = check.exceeded
-    assert (limit.kind, limit.exceeded_by, limit.remaining, limit.percent_used) == (
+    assert (limit.kind, limit.exceeded_by, limit.remaining, limit.percent_total) == (
         LimitKind.APPOINTMENTS,
         1,
         0,
@@ -66,7 +69,9 @@ def test_max_appointments_exceeded_by_one() -> None:
         check.raise_if_exceeded()
     assert error.value.code == "budget_exceeded"
     assert error.value.status == 400
-    assert error.value.detail == ("Budget limit “at most 10 appointments”: 10 used, 1 more would exceed it by 1.")
+    assert error.value.detail == (
+        "Budget limit “at most 10 appointments”: 10 already used or booked, 1 more would exceed it by 1."
+    )
     assert error.value.fields == {"budget": [error.value.detail]}
 
 
@@ -99,7 +104,8 @@ def test_max_amount_in_money() -> None:
         D("0.01"),
     )
     assert (
-        limit.message == "Budget limit “at most 1,500.00 in total”: 1,440.00 used, 60.01 more would exceed it by 0.01."
+        limit.message == "Budget limit “at most 1,500.00 in total”: 1,440.00 already used or booked, "
+        "60.01 more would exceed it by 0.01."
     )
 
 
@@ -116,7 +122,7 @@ def test_per_service_quantity_counts_only_that_service() -> None:
     fine = budget_check(budget, used=used, lines=[line(PHYSIO, 2), line(ASSESSMENT, 1)])
     assert fine.ok
     (limit,) = fine.limits
-    assert (limit.kind, limit.service_id, limit.used, limit.proposed, limit.percent_used) == (
+    assert (limit.kind, limit.service_id, limit.used, limit.proposed, limit.percent_total) == (
         LimitKind.SERVICE_QUANTITY,
         ASSESSMENT,
         0,
@@ -128,8 +134,8 @@ def test_per_service_quantity_counts_only_that_service() -> None:
     )
     (limit,) = second.exceeded
     assert (
-        limit.message
-        == "Budget limit “at most 1 \N{MULTIPLICATION SIGN} Assessment”: 1 used, 1 more would exceed it by 1."
+        limit.message == "Budget limit “at most 1 \N{MULTIPLICATION SIGN} Assessment”: 1 already used or booked, "
+        "1 more would exceed it by 1."
     )
 
 
@@ -167,11 +173,12 @@ def test_every_limit_at_once_reports_each_in_order() -> None:
         (LimitKind.SERVICE_QUANTITY, ASSESSMENT, 1, False),
     ]
     assert check.ok
-    # Physio quantity and amount and the assessment are full; the first full one is the tightest.
+    # Physio quantity and amount and the assessment are full; the first full one is the tightest,
+    # amber: 6 of its 8 are used, the other 2 are this booking.
     assert (check.tightest.kind, check.tightest_percent, check.level) == (
         LimitKind.SERVICE_QUANTITY,
         D("100.0"),
-        Level.FULL,
+        Level.WARNING,
     )
 
     over = budget_check(budget, used=used, lines=[line(PHYSIO, 3, "100.00"), line(ASSESSMENT, 1, "150.00")])
@@ -201,7 +208,7 @@ def test_the_bar_follows_the_limits_the_booking_bears_on() -> None:
     assert (session.tightest.kind, session.tightest_percent, session.level) == (
         LimitKind.AMOUNT,
         D("86.6"),  # 780.00 of 900.00, rounded down: never "100 %" before it is
-        Level.WARNING,
+        Level.OK,  # 660.00 used (73.3 %); the session itself is a booking
     )
     # A second assessment does, and is refused.
     assessment = budget_check(budget, used=used, lines=[line(ASSESSMENT, 1, "180.00")])
@@ -215,27 +222,45 @@ def test_the_bar_follows_the_limits_the_booking_bears_on() -> None:
 def test_tightest_percent_picks_the_fullest_limit() -> None:
     budget = Budget(max_appointments=10, max_amount=D("1000.00"))
     check = budget_check(budget, used=BudgetUsage(appointments=2, amount=D("700.00")), lines=[line(price="50.00")])
-    assert [c.percent_used for c in check.limits] == [D("30.0"), D("75.0")]
+    assert [c.percent_total for c in check.limits] == [D("30.0"), D("75.0")]
+    assert [c.percent_used for c in check.limits] == [D("20.0"), D("70.0")]
     assert check.tightest.kind == LimitKind.AMOUNT
     assert check.tightest_percent == D("75.0")
-    assert check.level == Level.WARNING
+    assert check.level == Level.OK
 
 
 @pytest.mark.parametrize(
     ("used", "level"),
-    [(0, Level.OK), (73, Level.OK), (74, Level.WARNING), (98, Level.WARNING), (99, Level.FULL), (150, Level.FULL)],
+    [(0, Level.OK), (74, Level.OK), (75, Level.WARNING), (99, Level.WARNING), (100, Level.FULL), (150, Level.FULL)],
 )
 def test_bar_levels_green_below_75_amber_below_100_red_at_100(used: int, level: Level) -> None:
-    check = budget_check(Budget(max_appointments=100), used=BudgetUsage(appointments=used), lines=[line()])
+    check = budget_check(Budget(max_appointments=100), used=BudgetUsage(appointments=used), appointments=0)
     assert check.level == level
 
 
+def test_booked_sessions_fill_the_bar_but_do_not_colour_it() -> None:
+    # Ten sessions linked with their ten dates, none attended yet.
+    check = budget_check(Budget(max_appointments=10), booked=BudgetUsage(appointments=10), appointments=0)
+    (limit,) = check.limits
+    assert (limit.used, limit.booked, limit.percent_used, limit.percent_booked) == (0, 10, D("0.0"), D("100.0"))
+    assert (check.tightest_percent, check.level, limit.is_full) == (D("100.0"), Level.OK, True)
+    assert (limit.used_label, limit.booked_label, limit.summary) == ("0 used", "10 booked", "10 of 10 appointments")
+    eleventh = budget_check(Budget(max_appointments=10), booked=BudgetUsage(appointments=10), lines=[line()])
+    assert (
+        eleventh.exceeded[0].message
+        == "Budget limit “at most 10 appointments”: 10 already used or booked, 1 more would exceed it by 1."
+    )
+
+
 def test_amber_starts_exactly_at_75_percent_even_when_the_rounded_percent_says_otherwise() -> None:
-    below = budget_check(Budget(max_amount=D("3.00")), lines=[line(price="2.24")], appointments=0)
+    def used(amount: str) -> BudgetUsage:
+        return BudgetUsage(amount=D(amount))
+
+    below = budget_check(Budget(max_amount=D("3.00")), used=used("2.24"), appointments=0)
     assert (below.tightest_percent, below.level) == (D("74.6"), Level.OK)
-    at = budget_check(Budget(max_amount=D("4.00")), lines=[line(price="3.00")], appointments=0)
+    at = budget_check(Budget(max_amount=D("4.00")), used=used("3.00"), appointments=0)
     assert (at.tightest_percent, at.level) == (D("75.0"), Level.WARNING)
-    almost = budget_check(Budget(max_amount=D("1000.00")), lines=[line(price="999.99")], appointments=0)
+    almost = budget_check(Budget(max_amount=D("1000.00")), used=used("999.99"), appointments=0)
     assert (almost.tightest_percent, almost.level) == (D("99.9"), Level.WARNING)
 
 
@@ -273,34 +298,40 @@ def test_as_dict_is_json_ready_with_decimal_strings() -> None:
                 "service": None,
                 "limit": 4,
                 "used": 3,
+                "booked": 0,
                 "proposed": 1,
                 "exceeded_by": 0,
                 "remaining": 0,
-                "percent_used": "100.0",
+                "percent_used": "75.0",
+                "percent_booked": "25.0",
                 "exceeded": False,
-                "level": "full",
+                "level": "warning",
             },
             {
                 "kind": "amount",
                 "service": None,
                 "limit": "400.00",
                 "used": "300.00",
+                "booked": "0.00",
                 "proposed": "100.00",
                 "exceeded_by": "0.00",
                 "remaining": "0.00",
-                "percent_used": "100.0",
+                "percent_used": "75.0",
+                "percent_booked": "25.0",
                 "exceeded": False,
-                "level": "full",
+                "level": "warning",
             },
             {
                 "kind": "service_amount",
                 "service": PHYSIO,
                 "limit": "300.00",
                 "used": "300.00",
+                "booked": "0.00",
                 "proposed": "100.00",
                 "exceeded_by": "100.00",
                 "remaining": "0.00",
-                "percent_used": "133.3",
+                "percent_used": "100.0",
+                "percent_booked": "33.3",
                 "exceeded": True,
                 "level": "full",
             },

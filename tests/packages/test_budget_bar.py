@@ -7,23 +7,44 @@ from decimal import Decimal
 import pytest
 from django.template.loader import render_to_string
 
-from packages.budget import AppointmentLine, Budget, BudgetUsage, ServiceLimit, ServiceUsage, budget_check
+from packages.catalog.budget import AppointmentLine, Budget, BudgetUsage, ServiceLimit, ServiceUsage, budget_check
 
 
-@pytest.mark.parametrize(("used", "level", "width"), [(5, "ok", "60.0"), (7, "warning", "80.0"), (10, "full", "100")])
-def test_budget_bar_colour_and_width(used: int, level: str, width: str) -> None:
+@pytest.mark.parametrize(
+    ("used", "level", "used_width", "booked_width"),
+    [
+        (5, "ok", "50.0", "10.0"),
+        (7, "ok", "70.0", "10.0"),
+        (8, "warning", "80.0", "10.0"),
+        (10, "full", "100.0", "0.0"),
+    ],
+)
+def test_budget_bar_colour_and_segments(used: int, level: str, used_width: str, booked_width: str) -> None:
     check = budget_check(
         Budget(max_appointments=10),
         used=BudgetUsage(appointments=used),
         lines=[AppointmentLine(service_id=1, quantity=1, unit_price=Decimal("10.00"))],
     )
     html = render_to_string("packages/includes/budget_bar.html", {"check": check, "label": "Physio 10"})
+    # The colour says how much is used; the booking being typed is a booked segment.
     assert f'data-level="{level}"' in html
     assert f'class="level-{level}"' in html
-    assert f"width: {width}%" in html
+    assert f'style="width: {used_width}%" data-testid="budget-used"' in html
+    assert f'style="width: {booked_width}%" data-testid="budget-booked"' in html
     assert "Physio 10" in html
     assert ("would exceed it by 1" in html) is (used == 10)
     assert f"{used + 1} of 10 appointments" in html
+    assert f"{used} used" in html
+
+
+def test_a_fully_booked_package_is_not_red() -> None:
+    check = budget_check(Budget(max_appointments=10), booked=BudgetUsage(appointments=10), appointments=0)
+    html = render_to_string("packages/includes/budget_bar.html", {"check": check})
+    assert 'data-level="ok"' in html
+    assert 'style="width: 0.0%" data-testid="budget-used"' in html
+    assert 'style="width: 100.0%" data-testid="budget-booked"' in html
+    assert "10 booked" in html
+    assert "nothing more can be booked" in html
 
 
 @pytest.mark.parametrize(

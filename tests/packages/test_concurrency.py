@@ -11,8 +11,8 @@ from django_scopes import scopes_disabled
 
 from clinic.errors import ApplicationError
 from clinic.tenancy import organization_scope
-from packages import services
-from packages.models import PackageTemplate, PackageTemplateItem
+from packages.catalog import services
+from packages.catalog.models import PackageTemplate, PackageTemplateItem
 from tests.conftest import make_tenant
 from tests.packages.factories import ServiceFactory
 

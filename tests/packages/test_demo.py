@@ -10,8 +10,8 @@ from django_scopes import scopes_disabled
 
 from clinic.demo import DEMO_ORGANIZATION
 from clinic.models import Clinic
-from packages import selectors
-from packages.models import PackageTemplate, PackageTemplateItem, Service
+from packages.catalog import selectors
+from packages.catalog.models import PackageTemplate, PackageTemplateItem, Service
 
 
 def _counts() -> tuple[int, int, int]:

@@ -8,7 +8,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from packages.models import CommissionKind, Posting, Renewal
+from packages.catalog.models import CommissionKind, Posting, Renewal
 from tests.conftest import login
 from tests.packages.factories import ServiceLimitFactory, add_own_item, make_template
 

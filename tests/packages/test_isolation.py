@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django_scopes import scopes_disabled
 
-from packages.models import PackageTemplate, PackageTemplateItem, Service
+from packages.catalog.models import PackageTemplate, PackageTemplateItem, Service
 from tests.conftest import api_client, login
 
 NOT_FOUND = {"code": "not_found", "detail": "Not found.", "fields": {}}

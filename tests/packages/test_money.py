@@ -1,4 +1,4 @@
-"""K9 and the other rounding rules of `packages.money`."""
+"""K9 and the other rounding rules of `clinic.money`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from clinic import money
 from clinic.errors import ValidationFailed
-from packages import money
 
 D = Decimal
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django_scopes import scopes_disabled
 
-from packages.models import PackageTemplate, PackageTemplateServiceLimit, Service
+from packages.catalog.models import PackageTemplate, PackageTemplateServiceLimit, Service
 from tests.conftest import login
 from tests.packages.factories import ServiceFactory, make_template
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django_scopes import scopes_disabled
 
-from packages.models import PackageTemplate, Service
+from packages.catalog.models import PackageTemplate, Service
 from tests.conftest import api_client, login
 
 

@@ -9,7 +9,7 @@ import pytest
 from django_scopes import scopes_disabled
 
 from clinic.models import CatalogSharing, Role
-from packages.models import PackageTemplate, PackageTemplateItem, Service
+from packages.catalog.models import PackageTemplate, PackageTemplateItem, Service
 from tests.conftest import api_client, login, make_member
 from tests.packages.factories import ServiceFactory, add_own_item, make_template
 

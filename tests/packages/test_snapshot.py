@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from clinic.errors import NotFound
-from packages import selectors, services
-from packages.budget import AppointmentLine, Budget, budget_check
-from packages.models import CommissionKind, Posting, Renewal
+from packages.catalog import selectors, services
+from packages.catalog.budget import AppointmentLine, Budget, budget_check
+from packages.catalog.models import CommissionKind, Posting, Renewal
 from tests.packages.factories import ServiceLimitFactory, add_own_item, make_template
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django_scopes import scopes_disabled
 
-from packages.models import PackageTemplate, PackageTemplateItem
+from packages.catalog.models import PackageTemplate, PackageTemplateItem
 from tests.conftest import api_client
 from tests.packages.factories import ServiceFactory, make_template
 

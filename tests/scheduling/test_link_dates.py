@@ -8,7 +8,7 @@ import pytest
 from django_scopes import scopes_disabled
 
 from clinic.tenancy import organization_scope
-from packages.models import PatientPackage
+from packages.patient_packages.models import PatientPackage
 from scheduling import services
 from scheduling.models import Appointment
 from tests.conftest import login

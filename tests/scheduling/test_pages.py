@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from clinic.tenancy import organization_scope
-from packages import ledger
-from packages.models import PatientPackage
+from packages.patient_packages import ledger
+from packages.patient_packages.models import PatientPackage
 from scheduling import services
 from scheduling.models import Appointment, AppointmentLine, AppointmentStatus, EvolutionNote
 from tests.conftest import login
@@ -226,8 +226,8 @@ def test_booking_shows_the_double_booking(bob, patient, physio_service, therapis
     assert "HX-Trigger" not in response.headers
     html = response.content.decode()
     assert 'data-testid="form-errors"' in html
-    assert f"(appointment {first.pk})" in html
-    assert "Maria Ledger" in html
+    assert "Already booked then: 12/01/2026 9 a.m., Maria Ledger." in html
+    assert f"appointment {first.pk}" not in html  # people read names and times, not ids
     with scopes_disabled():
         assert Appointment.objects.count() == 1
 
@@ -263,7 +263,7 @@ def test_series_shows_conflicts_then_books_the_others(bob, patient, physio_servi
     html = preview.content.decode()
     assert 'data-testid="series-preview" data-conflicts="1"' in html
     assert html.count('data-testid="series-date"') == 2
-    assert f"(appointment {taken.pk})" in html
+    assert "taken: Maria Ledger" in html
     with scopes_disabled():
         assert Appointment.objects.count() == 1
     response = client.post("/calendar/book/", data | {"confirm_series": "1", "skip_conflicts": "1"})
@@ -288,8 +288,14 @@ def budget_of_100(patient, physio_service, alice, tenant_a) -> PatientPackage:
     [("74.00", "ok", "74.0"), ("75.00", "warning", "75.0"), ("99.00", "warning", "99.0"), ("100.00", "full", "100.0")],
 )
 def test_budget_bar_colour_thresholds(bob, patient, physio_service, budget_of_100, price, level, percent) -> None:
+    # An attended session took `price` of the 100.00 budget: the colour says how much is used.
+    with organization_scope(patient.organization_id):
+        services.appointment_book(
+            clinic=patient.clinic, patient=patient, start=at(1, 8), actor=bob, patient_package=budget_of_100,
+            lines=[services.LineInput(physio_service, 1, D(price))], status="attended",
+        )  # fmt: skip
     data = booking_data(patient, physio_service, patient_package=budget_of_100.pk)
-    data["lines-0-price"] = price
+    data["lines-0-price"] = "0.00"
     response = client_for(bob).get("/calendar/book/packages/", data)
     assert response.status_code == 200
     html = response.content.decode()
@@ -297,6 +303,15 @@ def test_budget_bar_colour_thresholds(bob, patient, physio_service, budget_of_10
     assert f'data-level="{level}"' in html
     assert f'aria-valuenow="{percent}"' in html
     assert f'id="package-{budget_of_100.pk}" value="{budget_of_100.pk}" checked' in html
+
+
+def test_the_booking_being_typed_is_a_booked_segment(bob, patient, physio_service, budget_of_100) -> None:
+    data = booking_data(patient, physio_service, patient_package=budget_of_100.pk)
+    data["lines-0-price"] = "99.00"
+    html = client_for(bob).get("/calendar/book/packages/", data).content.decode()
+    assert 'data-level="ok"' in html  # nothing used yet
+    assert 'aria-valuenow="99.0"' in html
+    assert 'style="width: 99.0%" data-testid="budget-booked"' in html
 
 
 def test_budget_bar_counts_an_edited_appointment_once(bob, patient, physio_service, budget_of_100) -> None:
@@ -309,8 +324,8 @@ def test_budget_bar_counts_an_edited_appointment_once(bob, patient, physio_servi
     data["lines-0-price"] = "80.00"
     data["appointment"] = appointment.pk
     html = client_for(bob).get("/calendar/book/packages/", data).content.decode()
-    assert 'data-level="warning"' in html
-    assert 'aria-valuenow="80.0"' in html
+    assert 'aria-valuenow="80.0"' in html  # 80.00, not 60.00 + 80.00
+    assert 'style="width: 80.0%" data-testid="budget-booked"' in html
 
 
 def test_a_monthly_plan_s_bar_counts_the_month_of_the_start_typed(bob, patient, physio_service, alice, tenant_a):
@@ -327,10 +342,10 @@ def test_a_monthly_plan_s_bar_counts_the_month_of_the_start_typed(bob, patient, 
     client = client_for(bob)
     december = client.get("/calendar/book/packages/", data | {"start": "2026-12-20T09:00"}).content.decode()
     january = client.get("/calendar/book/packages/", data | {"start": "2027-01-04T09:00"}).content.decode()
-    assert 'data-level="full"' in december
+    assert 'aria-valuenow="100.0"' in december
     assert "2 of 2 appointments" in december
     assert "Budget this month" in december
-    assert 'data-level="ok"' in january
+    assert 'aria-valuenow="50.0"' in january
     assert "1 of 2 appointments" in january
 
 
@@ -396,7 +411,8 @@ def test_move_endpoint_moves_and_refuses_a_double_booking(bob, patient, physio_s
     refused = client.post(url, {"start": "2026-12-01T14:30:00", "end": "2026-12-01T15:30:00"})
     assert refused.status_code == 409
     assert refused.json()["code"] == "double_booking"
-    assert f"(appointment {other.pk})" in refused.json()["detail"]
+    assert refused.json()["detail"] == "Already booked then: 12/01/2026 2 p.m., Maria Ledger."
+    assert refused.json()["fields"]["conflict"] == [str(other.pk)]
     with scopes_disabled():
         appointment.refresh_from_db()
     assert appointment.start == at(2, 10)

@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 
 from clinic.errors import ApplicationError
 from clinic.tenancy import organization_scope
-from packages.models import PatientPackage
+from packages.patient_packages.models import PatientPackage
 from scheduling import services
 from scheduling.models import Appointment
 from scheduling.recurrence import (

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
 from clinic.demo import DEMO_PASSWORD, seed_demo
 
@@ -15,8 +14,10 @@ class Command(BaseCommand):
     help = "Create or complete the demo organization “Clínica Demo” with one user per role."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with transaction.atomic():
-            result = seed_demo()
+        # No transaction around the whole demo: it books and marks sessions
+        # through the entry points, each its own transaction, and every step
+        # looks up before it creates, so a second run completes a first one.
+        result = seed_demo()
         verb = "Created" if result.created else "Already present:"
         self.stdout.write(self.style.SUCCESS(f"{verb} demo organization “{result.organization.name}”."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PatientPackagesConfig(AppConfig):
+    name = "packages.patient_packages"
+    label = "patient_packages"
+    verbose_name = _("Patient packages")
+
+    def ready(self) -> None:
+        from packages.patient_packages import file_panel
+
+        file_panel.register()

@@ -1,0 +1,102 @@
+"""How a package's ledger reads to people: the history table of seed 001
+(type, date, status, note, session balance, money balance, average value),
+in the reader's language and the clinic's time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from packages.patient_packages.models import EntryKind, LedgerEntry, PackageStatus
+
+_FIELD_LABELS = {
+    "sessions_total": lambda: _("sessions"),
+    "amount_total": lambda: _("total value"),
+    "paid_at": lambda: _("payment date"),
+    "status": lambda: _("status"),
+    "notes": lambda: _("notes"),
+    "deleted": lambda: _("deleted"),
+}
+
+
+def _session(entry: LedgerEntry, tz: ZoneInfo) -> str:
+    start = dt.datetime.fromisoformat(entry.details["session"]).astimezone(tz)
+    return f"{formats.date_format(start, 'd/m')} {formats.time_format(start, 'H:i')}"
+
+
+def _value(field: str, value: Any) -> str:
+    if field == "status" and value in PackageStatus.values:
+        return str(PackageStatus(value).label).lower()
+    if value in (True, False):
+        return _("yes") if value else _("no")
+    return str(value) if value not in (None, "") else "—"
+
+
+def entry_note(entry: LedgerEntry, tz: ZoneInfo) -> str:
+    """The history's "note" column: "Debited by session 01/04 10:00",
+    "Package changed: status: inactive"..."""
+    kind = entry.kind
+    if kind == EntryKind.CREATED:
+        text = _("Package created")
+    elif kind in (EntryKind.RESERVE, EntryKind.RELEASE, EntryKind.DEBIT, EntryKind.CREDIT):
+        session = _session(entry, tz)
+        text = {
+            EntryKind.RESERVE: _("Booked for session %(session)s"),
+            EntryKind.RELEASE: _("Released by session %(session)s"),
+            EntryKind.DEBIT: _("Debited by session %(session)s"),
+            EntryKind.CREDIT: _("Credited by session %(session)s"),
+        }[EntryKind(kind)] % {"session": session}
+    elif kind == EntryKind.MANUAL_CHANGE:
+        changes = ", ".join(
+            f"{_FIELD_LABELS.get(c['field'], lambda c=c: c['field'])()}: {_value(c['field'], c['to'])}"
+            for c in entry.details.get("changes", [])
+        )
+        text = _("Package changed: %(changes)s") % {"changes": changes}
+    elif kind == EntryKind.RENEWAL:
+        period = dt.date.fromisoformat(entry.details["period"])
+        text = _("Renewed for %(month)s") % {"month": formats.date_format(period, "YEAR_MONTH_FORMAT")}
+    else:
+        text = str(EntryKind(kind).label)
+    return f"{text} — {entry.note}" if entry.note else text
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One row of a package's history table."""
+
+    kind: str
+    kind_label: str
+    created_at: dt.datetime
+    status: str
+    status_label: str
+    note: str
+    sessions_balance: int
+    amount_balance: Decimal
+    average_price: Decimal
+    session: int | None
+    actor: Any
+
+
+def history_rows(entries: list[LedgerEntry], tz: ZoneInfo) -> list[HistoryRow]:
+    return [
+        HistoryRow(
+            kind=entry.kind,
+            kind_label=str(EntryKind(entry.kind).label),
+            created_at=entry.created_at,
+            status=entry.status,
+            status_label=str(PackageStatus(entry.status).label),
+            note=entry_note(entry, tz),
+            sessions_balance=entry.sessions_balance,
+            amount_balance=entry.amount_open,
+            average_price=entry.average_price,
+            session=entry.session,
+            actor=entry.actor,
+        )
+        for entry in entries
+    ]
