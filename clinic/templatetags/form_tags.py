@@ -32,4 +32,5 @@ def is_select(field: BoundField) -> bool:
 
 @register.filter
 def is_multi_checkbox(field: BoundField) -> bool:
-    return isinstance(field.field.widget, forms.CheckboxSelectMultiple)
+    """Checkboxes or radio buttons: a fieldset of choices."""
+    return isinstance(field.field.widget, forms.CheckboxSelectMultiple | forms.RadioSelect)

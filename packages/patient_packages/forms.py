@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
@@ -25,6 +26,8 @@ from packages.catalog import selectors
 from packages.catalog.forms import MoneyField
 from packages.catalog.models import MAX_SESSIONS, PackageTemplate
 from packages.catalog.templatetags.catalog_tags import money as money_display
+from packages.patient_packages import budgets
+from packages.patient_packages.ledger import Limits
 from packages.patient_packages.models import PackageStatus, PatientPackage
 from patients.models import Patient
 
@@ -146,9 +149,20 @@ def linkable_templates(clinic: Clinic) -> Any:
 
 class PackageChangeForm(forms.Form):
     """An exceptional change of a package's values (K7). Only what changed is
-    sent to `packages.patient_packages.ledger.package_change`, so the history lists exactly that."""
+    sent to `packages.patient_packages.ledger.package_change`, so the history
+    lists exactly that. A package with budget limits also asks what its limits
+    do when its sessions are raised."""
 
     sessions_total = _sessions_field(_("Number of sessions"), required=True)
+    limits = forms.ChoiceField(
+        label=_("Budget limits when the sessions are raised"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[
+            (Limits.GROW, _("They grow with the sessions (a courtesy session, a bonus)")),
+            (Limits.KEEP, _("They stay as they are (an insurer's authorization)")),
+        ],
+    )
     amount_total = _amount_field(_("Total value"), required=True)
     paid_at = _date_field(_("Payment date"))
     status = forms.ChoiceField(label=_("Status"))
@@ -171,10 +185,23 @@ class PackageChangeForm(forms.Form):
         if package.status == PackageStatus.FINISHED:
             choices.append((PackageStatus.FINISHED.value, _("Finished (nothing remains)")))
         self.fields["status"].choices = choices  # type: ignore[attr-defined]
+        # The limits the package was sold with, named as the budget bar names them.
+        self.limit_labels = [limit.label for limit in budgets.session_check(package, [], when=timezone.now()).limits]
+        if not self.limit_labels:
+            del self.fields["limits"]
+        else:
+            self.fields["limits"].help_text = _("Its limits: %(limits)s.") % {"limits": "; ".join(self.limit_labels)}
 
     def changes(self) -> dict[str, Any]:
         """The fields whose value differs from the package's."""
-        return {name: value for name, value in self.cleaned_data.items() if value != getattr(self.package, name)}
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "limits" and value != getattr(self.package, name)
+        }
+
+    def limits_choice(self) -> str | None:
+        return self.cleaned_data.get("limits") or None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,21 @@ _FIELD_LABELS = {
     "status": lambda: _("status"),
     "notes": lambda: _("notes"),
     "deleted": lambda: _("deleted"),
+    "limits.max_appointments": lambda: _("limit of appointments"),
+    "limits.max_amount": lambda: _("limit in total"),
 }
+# Limits of one service: named with the service.
+_SERVICE_FIELD_LABELS = {
+    "limits.service_quantity": lambda name: _("limit of %(service)s") % {"service": name},
+    "limits.service_amount": lambda name: _("limit for %(service)s") % {"service": name},
+}
+
+
+def _field_label(change: dict[str, Any]) -> str:
+    field = change["field"]
+    if field in _SERVICE_FIELD_LABELS:
+        return _SERVICE_FIELD_LABELS[field](change.get("service_name", ""))
+    return _FIELD_LABELS[field]() if field in _FIELD_LABELS else field
 
 
 def _session(entry: LedgerEntry, tz: ZoneInfo) -> str:
@@ -54,8 +68,8 @@ def entry_note(entry: LedgerEntry, tz: ZoneInfo) -> str:
         }[EntryKind(kind)] % {"session": session}
     elif kind == EntryKind.MANUAL_CHANGE:
         changes = ", ".join(
-            f"{_FIELD_LABELS.get(c['field'], lambda c=c: c['field'])()}: {_value(c['field'], c['to'])}"
-            for c in entry.details.get("changes", [])
+            f"{_field_label(change)}: {_value(change['field'], change['to'])}"
+            for change in entry.details.get("changes", [])
         )
         text = _("Package changed: %(changes)s") % {"changes": changes}
     elif kind == EntryKind.RENEWAL:

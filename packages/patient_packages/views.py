@@ -26,6 +26,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic import money
@@ -188,15 +189,34 @@ def package_edit(request: HttpRequest, patient_id: int, package_id: int) -> Http
         if not changes:
             messages.info(request, _("Nothing was changed."))
             return redirect(list_url(patient, package))
+        raised = changes.get("sessions_total", package.sessions_total) > package.sessions_total
         try:
-            ledger.package_change(package=package, actor=actor(request), **changes)
+            changed = ledger.package_change(
+                package=package, actor=actor(request), limits=form.limits_choice() if raised else None, **changes
+            )
         except ApplicationError as error:
             add_to_form(form, error)
         else:
             messages.success(request, _("Package no. %(number)s changed.") % {"number": package.number})
+            if raised and form.limit_labels:
+                messages.info(request, _limits_message(changed, grew=form.limits_choice() == ledger.Limits.GROW))
             return redirect(list_url(patient, package))
     context = {"patient": patient, "package": package, "form": form, "currency": package.clinic.currency}
     return render(request, "packages/patient/edit.html", context)
+
+
+def _limits_message(package: PatientPackage, *, grew: bool) -> str:
+    """What the limits did when the sessions were raised, and what that
+    leaves free to book."""
+    balance = budgets.balances([package])[package.pk]
+    limits = "; ".join(limit.label for limit in balance.budget.limits)
+    text = (
+        _("The budget limits grew with the sessions: %(limits)s.")
+        if grew
+        else _("The budget limits stay as they were: %(limits)s.")
+    ) % {"limits": limits}
+    free = ngettext("%(count)s session is free to book.", "%(count)s sessions are free to book.", balance.free)
+    return f"{text} {free % {'count': balance.free}}"
 
 
 @login_required
