@@ -78,7 +78,7 @@ def lock(
     if appointment_ids:
         rows = (
             Appointment.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("clinic", "patient")
+            .select_related("clinic", "patient", "professional")
             .filter(pk__in=appointment_ids)
             .order_by("pk")
         )
@@ -86,7 +86,9 @@ def lock(
     package_ids = {pk for pk in packages if pk is not None}
     package_ids |= {a.patient_package_id for a in held.appointments.values() if a.patient_package_id is not None}
     held.packages = lock_packages(package_ids)
-    held.usages = lock_live_usages(held.appointments)
+    # Only an appointment linked to a package holds a unit (the owner keeps it
+    # so): without packages there is nothing to lock.
+    held.usages = lock_live_usages(held.appointments) if held.packages else {}
     strays = {usage.package_id for usage in held.usages.values()} - set(held.packages)
     if strays:
         # A unit in a package its appointment does not point at: the owner

@@ -1,0 +1,73 @@
+"""The SQL statements of the hot paths, listed exactly: booking against a
+package, and attending it (the debit). A new statement here is paid on every
+session a clinic books; the list says which one it is. (In a test the entry
+point's transaction is a savepoint inside the test's; in production it is
+BEGIN ... COMMIT.)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from clinic.tenancy import organization_scope
+from scheduling import services
+from tests.scheduling.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def _statements(context: CaptureQueriesContext) -> list[str]:
+    """Each statement as its verb and first table: "SELECT FOR UPDATE patient_packages_patientpackage"."""
+    named = []
+    for query in context.captured_queries:
+        sql = query["sql"]
+        verb = sql.split()[0]
+        if verb in ("SAVEPOINT", "RELEASE"):
+            named.append(verb)
+            continue
+        table = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+        lock = " FOR NO KEY UPDATE" if "FOR NO KEY UPDATE" in sql else ""
+        named.append(f"{verb}{lock} {table.group(1) if table else '?'}")
+    return named
+
+
+def test_booking_against_a_package_and_attending_it(patient, link, physio_service, therapist, alice) -> None:
+    package = link(10, "1000.00")
+    with organization_scope(patient.organization_id):
+        with CaptureQueriesContext(connection) as booking:
+            appointment = services.appointment_book(
+                clinic=patient.clinic, patient=patient, start=at(1, 9), actor=alice, professional=therapist,
+                lines=[services.LineInput(physio_service)], patient_package=package,
+            ).appointment  # fmt: skip
+        with CaptureQueriesContext(connection) as attending:
+            services.appointment_set_status(appointment=appointment, status="attended", actor=alice)
+    assert _statements(booking) == [
+        "SAVEPOINT",  # the entry point
+        "SELECT catalog_service",  # the services are ones the clinic sees
+        "SELECT FOR NO KEY UPDATE patient_packages_patientpackage",  # lock the package, then decide
+        "SAVEPOINT",  # the exclusion constraint may refuse a double booking
+        "INSERT scheduling_appointment",
+        "INSERT scheduling_historicalappointment",  # who booked it (django-simple-history)
+        "RELEASE",
+        "INSERT scheduling_appointmentline",
+        "INSERT patient_packages_packageusage",  # the session's unit of the package
+        "UPDATE patient_packages_patientpackage",  # its balances...
+        "INSERT patient_packages_ledgerentry",  # ...and the entry that explains them
+        "SELECT clinic_workinghours",  # the "does not work at this time" warning
+        "RELEASE",
+    ]
+    assert _statements(attending) == [
+        "SAVEPOINT",
+        "SELECT FOR NO KEY UPDATE scheduling_appointment",  # the lock order: appointment,
+        "SELECT FOR NO KEY UPDATE patient_packages_patientpackage",  # package,
+        "SELECT FOR NO KEY UPDATE patient_packages_packageusage",  # unit
+        "UPDATE scheduling_appointment",
+        "INSERT scheduling_historicalappointment",
+        "UPDATE patient_packages_packageusage",
+        "UPDATE patient_packages_patientpackage",
+        "INSERT patient_packages_ledgerentry",
+        "RELEASE",
+    ]
