@@ -120,7 +120,9 @@ def bookable_patients() -> QuerySet[Patient]:
 
 
 def status_choices() -> list[tuple[str, str]]:
-    return [(s.code, s.name) for s in AppointmentStatus.objects.filter(is_active=True).order_by("position", "name")]
+    """Active statuses in the legend's order, built-ins in the reader's language."""
+    statuses = AppointmentStatus.objects.filter(is_active=True).order_by("position", "name")
+    return [(status.code, status.display_name) for status in statuses]
 
 
 class AppointmentForm(forms.Form):

@@ -33,4 +33,12 @@ def is_select(field: BoundField) -> bool:
 @register.filter
 def is_multi_checkbox(field: BoundField) -> bool:
     """Checkboxes or radio buttons: a fieldset of choices."""
-    return isinstance(field.field.widget, forms.CheckboxSelectMultiple | forms.RadioSelect)
+    return isinstance(field.field.widget, forms.RadioSelect)  # CheckboxSelectMultiple is one too
+
+
+@register.filter
+def is_radio(field: BoundField) -> bool:
+    """Radio buttons: a few long choices, one under the other."""
+    return isinstance(field.field.widget, forms.RadioSelect) and not isinstance(
+        field.field.widget, forms.CheckboxSelectMultiple
+    )

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clinic import money
 from clinic.errors import ValidationFailed
@@ -290,13 +291,18 @@ class LimitCheck:
 
     @property
     def used_label(self) -> str:
-        """The used segment in words: "5 used"."""
-        return _("%(used)s used") % self._values()
+        """The used segment in words: "5 used", "600,00 used"."""
+        if self.is_amount:
+            return _("%(amount)s used") % {"amount": self._show(self.used)}
+        return ngettext("%(count)s used", "%(count)s used", int(self.used)) % {"count": self.used}
 
     @property
     def booked_label(self) -> str:
         """The booked segment in words (with the booking being typed): "2 booked"."""
-        return _("%(booked)s booked") % self._values()
+        booked = self.booked + self.proposed
+        if self.is_amount:
+            return _("%(amount)s booked") % {"amount": self._show(booked)}
+        return ngettext("%(count)s booked", "%(count)s booked", int(booked)) % {"count": booked}
 
     @property
     def breakdown(self) -> str:

@@ -157,7 +157,7 @@ class PackageChangeForm(forms.Form):
     limits = forms.ChoiceField(
         label=_("Budget limits when the sessions are raised"),
         required=False,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         choices=[
             (Limits.GROW, _("They grow with the sessions (a courtesy session, a bonus)")),
             (Limits.KEEP, _("They stay as they are (an insurer's authorization)")),

@@ -147,7 +147,8 @@ def test_list_shows_number_values_balance_status_and_renewal(alice, patient, lin
     ]
     [row] = table.rows
     linked_on = _fresh(package).created_at.astimezone(SAO_PAULO)  # the clinic's time zone
-    assert row[0] == f"Package of 5 sessions No. {package.number} · {linked_on:%m/%d/%Y} No renewal"
+    # Small screens repeat the link date, the renewal and the balance under the name.
+    assert row[0] == f"Package of 5 sessions No. {package.number} · {linked_on:%m/%d/%Y} No renewal 3 of 5"
     assert row[1:7] == [
         f"{linked_on:%m/%d/%Y}",
         "R$\xa01,000.00",
