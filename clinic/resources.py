@@ -201,8 +201,10 @@ def professional_update(
     color: str | Keep = KEEP,
     user: User | Keep | None = KEEP,
     working_hours: Sequence[WorkingInterval] | Keep = KEEP,
+    is_active: bool | Keep = KEEP,
 ) -> Professional:
-    """Change a professional; `working_hours`, when given, replaces the whole week."""
+    """Change a professional; `working_hours`, when given, replaces the whole
+    week; `is_active` deactivates or reactivates in the same transaction."""
     # Lock the row: two editors replacing the working hours at once would both
     # delete the old week and both insert theirs, leaving overlapping doubles.
     professional = Professional.objects.select_for_update().select_related("clinic").get(pk=professional.pk)
@@ -219,6 +221,8 @@ def professional_update(
         professional.specialty = specialty.strip()
     if not isinstance(color, Keep):
         professional.color = color.strip().lower()
+    if not isinstance(is_active, Keep):
+        professional.is_active = is_active
     hours = None if isinstance(working_hours, Keep) else working_hours
     _validate_professional(professional, check_user=check_user, working_hours=hours)
     _save_professional(professional)
@@ -264,8 +268,12 @@ def room_create(*, clinic: Clinic, name: str, is_active: bool = True) -> Room:
 
 
 @transaction.atomic
-def room_update(*, room: Room, name: str | Keep = KEEP, clinic: Clinic | Keep = KEEP) -> Room:
+def room_update(
+    *, room: Room, name: str | Keep = KEEP, clinic: Clinic | Keep = KEEP, is_active: bool | Keep = KEEP
+) -> Room:
     room = Room.objects.select_for_update().get(pk=room.pk)
+    if not isinstance(is_active, Keep):
+        room.is_active = is_active
     if not isinstance(name, Keep):
         room.name = name.strip()
     if not isinstance(clinic, Keep):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
@@ -138,14 +138,9 @@ class ProfessionalViewSet(
         payload = self.get_serializer(professional, data=request.data, partial=kwargs.get("partial", False))
         payload.is_valid(raise_exception=True)
         changes = dict(payload.validated_data)
-        is_active = changes.pop("is_active", None)
         if "clinic" in changes:
             require_manage_in(request, changes["clinic"])
         if "working_hours" in changes:
             changes["working_hours"] = _intervals(changes["working_hours"])
-        with transaction.atomic():
-            if changes:
-                professional = resources.professional_update(professional=professional, **changes)
-            if is_active is not None:
-                professional = resources.professional_set_active(professional=professional, is_active=is_active)
+        professional = resources.professional_update(professional=professional, **changes)
         return Response(self._fresh(professional))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
@@ -82,12 +82,7 @@ class RoomViewSet(
         payload = self.get_serializer(room, data=request.data, partial=kwargs.get("partial", False))
         payload.is_valid(raise_exception=True)
         changes = dict(payload.validated_data)
-        is_active = changes.pop("is_active", None)
         if "clinic" in changes:
             require_manage_in(request, changes["clinic"])
-        with transaction.atomic():
-            if changes:
-                room = resources.room_update(room=room, **changes)
-            if is_active is not None:
-                room = resources.room_set_active(room=room, is_active=is_active)
+        room = resources.room_update(room=room, **changes)
         return Response(self.get_serializer(room).data)
