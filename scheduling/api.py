@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 
 from clinic.api.base import TenantViewSet
 from clinic.api.fields import TenantPrimaryKeyField
+from clinic.errors import NotFound
 from clinic.models import Professional, Room
 from clinic.permissions import Perm
 from clinic.unset import KEEP
@@ -140,7 +142,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         return selectors.appointment_list()
 
     def _respond(self, booking: services.Booking, code: int = status.HTTP_200_OK) -> Response:
-        appointment = self.get_queryset().get(pk=booking.appointment.pk)
+        # Read again after the entry point committed: another request may have
+        # deleted the appointment in between, which is a 404, not a 500.
+        appointment = self.get_queryset().filter(pk=booking.appointment.pk).first()
+        if appointment is None:
+            raise NotFound(_("This appointment was deleted meanwhile."))
         return Response(AppointmentSerializer(appointment, context={"warnings": booking.warnings}).data, status=code)
 
     @extend_schema(request=AppointmentInputSerializer, responses={201: AppointmentSerializer})

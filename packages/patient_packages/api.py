@@ -13,6 +13,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -24,7 +25,7 @@ from rest_framework.response import Response
 from clinic import money
 from clinic.api.base import TenantViewSet
 from clinic.api.fields import TenantPrimaryKeyField
-from clinic.errors import ValidationFailed
+from clinic.errors import NotFound, ValidationFailed
 from clinic.models import Room
 from clinic.permissions import Perm
 from packages.catalog import selectors as catalog
@@ -248,7 +249,12 @@ class PatientPackageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
         return selectors.patient_packages()
 
     def _respond(self, package: PatientPackage, code: int = status.HTTP_200_OK) -> Response:
-        return Response(PatientPackageSerializer(self.get_queryset().get(pk=package.pk)).data, status=code)
+        # Read again after the entry point committed: another request may have
+        # deleted the package in between, which is a 404, not a 500.
+        fresh = self.get_queryset().filter(pk=package.pk).first()
+        if fresh is None:
+            raise NotFound(_("This package was deleted meanwhile."))
+        return Response(PatientPackageSerializer(fresh).data, status=code)
 
     @extend_schema(request=LinkSerializer, responses={201: PatientPackageSerializer})
     def create(self, request: Request) -> Response:

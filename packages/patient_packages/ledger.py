@@ -148,7 +148,9 @@ def require_active(package: PatientPackage) -> None:
 
 def _locked(package: PatientPackage) -> PatientPackage:
     locked = lock_packages([package.pk]).get(package.pk)
-    if locked is None:  # deleted by someone else meanwhile, or never visible
+    # Deleted (hidden, `deleted_at`) by someone else while this request read
+    # it, or never visible: a deleted package takes no more changes.
+    if locked is None or locked.deleted_at is not None:
         raise NotFound(_("Package not found."))
     return locked
 
@@ -424,7 +426,7 @@ def package_renew(*, package: PatientPackage, actor: User | None, period: dt.dat
     package = _locked(package)
     if package.renewal != Renewal.MONTHLY:
         raise ValidationFailed(_("This package does not renew."), code="package_not_renewable")
-    if package.status == PackageStatus.INACTIVE or package.deleted_at is not None:
+    if package.status == PackageStatus.INACTIVE:
         raise PackageInactive()
     period = _month_start(period) if period else _add_month(package.renewed_through or timezone.localdate())
     if package.renewed_through is not None and period <= package.renewed_through:
