@@ -10,14 +10,21 @@ PostgreSQL and exports the URL.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import platform
+import shutil
+import subprocess
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The environment as the benchmark was started with, before the settings add
+# their defaults (`clinic.settings_test` sets some with `os.environ.setdefault`):
+# what a server the benchmark starts should inherit.
+STARTING_ENVIRONMENT = dict(os.environ)
 sys.path.insert(0, str(ROOT))
 # The test settings: a fixed SECRET_KEY, `testserver` allowed, fast password hashing.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings_test")
@@ -48,13 +55,37 @@ def throwaway_database() -> Iterator[None]:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
+def source_state() -> str:
+    """The commit measured, and whether the working tree (outside bench/)
+    differs from it: a digest of the uncommitted changes, so two runs can
+    tell whether they measured the same code."""
+    git = shutil.which("git")
+    if git is None:
+        return "source: git not found"
+
+    def output(*arguments: str) -> str:
+        # A fixed git command in the project's directory: no outside input.
+        done = subprocess.run([git, *arguments], cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = output("rev-parse", "--short", "HEAD")
+    if not commit:
+        return f"source: {ROOT}, not a git checkout"
+    changed = output("status", "--porcelain", "--", ".", ":(exclude)bench").splitlines()
+    if not changed:
+        return f"source: {commit}, clean outside bench/"
+    diff = output("diff", "HEAD", "--", ".", ":(exclude)bench")
+    digest = hashlib.sha256(diff.encode()).hexdigest()[:10]
+    return f"source: {commit} + {len(changed)} uncommitted file(s) outside bench/ (diff {digest})"
+
+
 def environment() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         (server_version,) = cursor.fetchone()
     return (
         f"PostgreSQL {server_version} · Django {django.get_version()} · "
-        f"Python {platform.python_version()} · {os.cpu_count()} CPUs · {platform.machine()}"
+        f"Python {platform.python_version()} · {os.cpu_count()} CPUs · {platform.machine()}\n{source_state()}"
     )
 
 

@@ -16,35 +16,57 @@ patients each holding a 10-session package (`ledger.package_link`), then runs
 - B "trivial GET": `GET /api/v1/clinics/`, the same authentication, tenant
   middleware and DRF path with a one-row query.
 
-Each client does a fixed number of operations or stops at 10 seconds,
-whichever comes first; ops/s is the operations that succeeded divided by
-the wall time from the start signal to the last client's end. The ratio A/B
+The two scenarios alternate in three rounds (B, A, B, A, B, A), so that a
+change in the machine's load meanwhile falls on both. In a round each client
+does a fixed number of operations or stops at 4 seconds, whichever comes
+first; ops/s is the operations that succeeded divided by the wall time from
+the start signal to the last client's end, summed over the rounds, and each
+round's ratio is printed too, to show the noise. The ratio A/B
 is the figure to watch: what a booking costs compared with the cheapest
 authenticated request, on the same machine in the same run. Each client books
 its own professional's consecutive slots and its own patients' packages, so
 the figure measures the write path, not lock waits between clients.
 
+Both scenarios run once per server configuration (`--connections`, both by
+default, each on its own gunicorn started for it):
+
+- "env": the server inherits the environment's `CONN_MAX_AGE` and
+  `CONN_HEALTH_CHECKS`, or the settings' defaults when they are unset (with
+  `clinic.settings_test`, `CONN_MAX_AGE` 0: one PostgreSQL connection per
+  request);
+- "persistent": `CONN_MAX_AGE=60` and `CONN_HEALTH_CHECKS=true`
+  (`clinic/settings.py` reads both since commit 7bff694; at f28220b it read
+  only `CONN_MAX_AGE`, and the server's settings line below would say so).
+
+Before each, a short Python run with the server's environment prints the
+database settings it gets, and the script counts the PostgreSQL sessions
+opened during each scenario (`pg_stat_database.sessions`), which shows
+whether the workers kept their connections.
+
 Afterwards, in this process: every package must reconcile with its ledger
-(`ledger.package_reconcile`) and hold exactly the sessions the clients saw
-debited, and no professional may have two overlapping appointments.
+(`ledger.package_reconcile`), every live unit with its appointment's status
+(`scheduling.package_sessions.sessions_reconcile`), and hold exactly the
+sessions the clients saw debited, and no professional may have two
+overlapping appointments.
 
 Notes for reading the figures: gunicorn's sync workers close the connection
 after each response, so `http.client` reconnects per request (cheap on
 loopback, and alike in both scenarios); the clients run in this process and
 share its interpreter lock with nothing else but each other; the throwaway
 PostgreSQL runs with `fsync=off`, so commits are cheaper than on a production
-disk and the booking rate is an upper bound. The server keeps the
-environment's `CONN_MAX_AGE` (0 unless set: one PostgreSQL connection per
-request, as the settings default), which weighs more on the trivial GET.
+disk and the booking rate is an upper bound. Connecting per request
+(`CONN_MAX_AGE=0`) weighs more on the trivial GET than on the booking.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import datetime as dt
 import http.client
 import itertools
 import json
+import math
 import os
 import secrets
 import socket
@@ -74,17 +96,18 @@ from packages.patient_packages import ledger
 from packages.patient_packages.models import PatientPackage
 from patients import services as patient_services
 from scheduling.models import Appointment
+from scheduling.package_sessions import sessions_reconcile
 
 CLIENTS = 8
 WORKERS = 4
 HOST = "127.0.0.1"  # the only address this script talks to
 SESSIONS = 10  # per package
-PACKAGES_PER_CLIENT = 20  # 200 sessions: room for BOOKINGS_PER_CLIENT plus the warm-up
-BOOKINGS_PER_CLIENT = 150
-GETS_PER_CLIENT = 1_000
+ROUNDS = 3  # B then A, three times, per configuration
+BOOKINGS_PER_CLIENT = 50  # per round
+GETS_PER_CLIENT = 1_000  # per round
 WARM_UP_BOOKINGS = 2  # per client, not timed
 WARM_UP_GETS = 10
-MAX_SECONDS = 10.0  # per scenario
+MAX_SECONDS = 4.0  # per scenario and round
 SLOT_MINUTES = 30
 REQUEST_TIMEOUT = 30.0
 SERVER_START_TIMEOUT = 30.0
@@ -111,7 +134,30 @@ class Fixture:
     clients: list[Client]
 
 
-def prepare() -> Fixture:
+@dataclass(frozen=True)
+class Configuration:
+    """How the server connects to PostgreSQL: None keeps the environment's
+    value (or the settings' default)."""
+
+    name: str
+    conn_max_age: str | None = None
+    health_checks: bool = False
+
+    def describe(self) -> str:
+        if self.conn_max_age is None:
+            given = {name: _harness.STARTING_ENVIRONMENT.get(name) for name in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")}
+            return f"{self.name}: " + ", ".join(f"{name}={value or '(unset)'}" for name, value in given.items())
+        checks = ", CONN_HEALTH_CHECKS=true" if self.health_checks else ""
+        return f"{self.name}: CONN_MAX_AGE={self.conn_max_age}{checks}"
+
+
+CONFIGURATIONS = {
+    "env": Configuration("env"),
+    "persistent": Configuration("persistent", "60", health_checks=True),
+}
+
+
+def prepare(packages_per_client: int) -> Fixture:
     organization, clinic, owner = services.organization_create(
         name="Benchmark clinic",
         owner_username="bench-owner",
@@ -130,7 +176,7 @@ def prepare() -> Fixture:
         for c in range(CLIENTS):
             professional = resources.professional_create(clinic=clinic, name=f"Profissional {c:02d}")
             packages = []
-            for n in range(PACKAGES_PER_CLIENT):
+            for n in range(packages_per_client):
                 patient = patient_services.patient_create(
                     clinic=clinic, fields={"full_name": f"Paciente {c:02d}-{n:03d}"}, professionals=[professional]
                 )
@@ -158,16 +204,11 @@ def database_url() -> str:
     return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
 
 
-@contextlib.contextmanager
-def server() -> Iterator[int]:
-    """gunicorn on a free loopback port; stopped (and waited for) on the way
-    out, whatever happened. Its output goes to a file, printed if it fails."""
-    port = free_port()
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
-    command += ["clinic.wsgi:application", "--workers", str(WORKERS), "--threads", "1", "--bind", f"{HOST}:{port}"]
+def server_environment(configuration: Configuration) -> dict[str, str]:
+    """The environment the benchmark started with (not the defaults its own
+    settings added), with the server's settings and the configuration's."""
     env = {
-        **os.environ,
+        **_harness.STARTING_ENVIRONMENT,
         "DJANGO_SETTINGS_MODULE": "clinic.settings_test",
         "DATABASE_URL": database_url(),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
@@ -175,6 +216,50 @@ def server() -> Iterator[int]:
         "ALLOWED_HOSTS": HOST,
         "LOG_LEVEL": "ERROR",  # 4xx warnings would flood the log; errors still show
     }
+    if configuration.conn_max_age is not None:
+        env["CONN_MAX_AGE"] = configuration.conn_max_age
+    if configuration.health_checks:
+        env["CONN_HEALTH_CHECKS"] = "true"
+    return env
+
+
+PROBE = (
+    "import django, json; django.setup(); from django.conf import settings; d = settings.DATABASES['default']; "
+    "print(json.dumps({k: d.get(k) for k in ('CONN_MAX_AGE', 'CONN_HEALTH_CHECKS')}))"
+)
+
+
+def probe_settings(configuration: Configuration) -> str:
+    """The database settings a process started with the server's environment gets."""
+    # The command is this interpreter and a constant: no outside input.
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", PROBE], cwd=_harness.ROOT, env=server_environment(configuration),
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    if done.returncode:
+        return f"probe failed: {done.stderr.strip()[-300:]}"
+    return ", ".join(f"{key}={value!r}" for key, value in json.loads(done.stdout.strip().splitlines()[-1]).items())
+
+
+def sessions_opened() -> int:
+    """PostgreSQL sessions ever opened on this database (its statistics, which
+    a backend flushes within a second or so of going idle, or when it exits)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        (sessions,) = cursor.fetchone()
+    return int(sessions)
+
+
+@contextlib.contextmanager
+def server(configuration: Configuration) -> Iterator[int]:
+    """gunicorn on a free loopback port; stopped (and waited for) on the way
+    out, whatever happened. Its output goes to a file, printed if it fails."""
+    port = free_port()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
+    command += ["clinic.wsgi:application", "--workers", str(WORKERS), "--threads", "1", "--bind", f"{HOST}:{port}"]
+    env = server_environment(configuration)
     with tempfile.TemporaryFile(mode="w+") as log:
         # The command is this script's constants and the venv's gunicorn: no outside input.
         process = subprocess.Popen(command, cwd=_harness.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
@@ -283,15 +368,41 @@ Operation = Callable[[Api, Fixture, Client], "str | None"]
 class Result:
     scenario: str
     requests_per_op: int
+    configuration: str = ""
+    sessions_opened: int = 0  # PostgreSQL sessions opened meanwhile (the server's, mostly)
     done: int = 0
     failed: int = 0
     seconds: float = 0.0
-    timed_out: int = 0  # clients stopped by MAX_SECONDS before their count
+    timed_out: int = 0  # clients (in all rounds) stopped by MAX_SECONDS before their count
     errors: list[str] = field(default_factory=list)
+    rounds: list[float] = field(default_factory=list)  # ops/s of each round
 
     @property
     def ops_per_second(self) -> float:
         return self.done / self.seconds if self.seconds else 0.0
+
+    def add(self, other: Result) -> None:
+        """Another round of the same scenario."""
+        self.done += other.done
+        self.failed += other.failed
+        self.seconds += other.seconds
+        self.timed_out += other.timed_out
+        self.sessions_opened += other.sessions_opened
+        self.errors += other.errors
+        self.rounds.append(other.ops_per_second)
+
+
+def measured(
+    configuration: Configuration, scenario: str, operation: Operation, fixture: Fixture, port: int, count: int,
+    requests_per_op: int,
+) -> Result:  # fmt: skip
+    """`run`, with the PostgreSQL sessions opened while it ran."""
+    before = sessions_opened()
+    result = run(scenario, operation, fixture, port, count, requests_per_op)
+    time.sleep(0.5)  # let the workers' backends that exit flush their statistics
+    result.configuration = configuration.name
+    result.sessions_opened = sessions_opened() - before
+    return result
 
 
 def run(scenario: str, operation: Operation, fixture: Fixture, port: int, count: int, requests_per_op: int) -> Result:
@@ -357,6 +468,9 @@ def verify(fixture: Fixture) -> list[str]:
             drift = ledger.package_reconcile(package)
             if drift.differences:
                 problems.append(f"package {package.number} does not reconcile: {drift.differences}")
+            sessions = sessions_reconcile(package)
+            if sessions.differences:
+                problems.append(f"package {package.number}: units against appointments {sessions.differences}")
             if package.sessions_used != debited[package.pk]:
                 problems.append(
                     f"package {package.number}: {package.sessions_used} sessions used, "
@@ -371,63 +485,90 @@ def verify(fixture: Fixture) -> list[str]:
     for first, second in overlaps[:10]:
         problems.append(f"double booking: appointments {first} and {second}")
     print(
-        f"checked: {len(packages)} packages reconciled with their ledgers "
+        f"checked: {len(packages)} packages reconciled with their ledgers and appointments "
         f"({sum(debited.values())} debits), {len(appointments)} appointments of "
         f"{len({a[1] for a in appointments})} professionals, {len(overlaps)} overlapping pairs"
     )
     return problems
 
 
+def run_configuration(configuration: Configuration, fixture: Fixture) -> tuple[Result, Result]:
+    """Warm-up, then B and A in turn, ROUNDS times, on a server of its own."""
+    print(f"server configuration {configuration.describe()}")
+    print(f"  the server's settings: {probe_settings(configuration)}")
+    with server(configuration) as port:
+        print(
+            f"  gunicorn clinic.wsgi:application --workers {WORKERS} --threads 1 --bind {HOST}:{port}; "
+            f"{CLIENTS} clients, {ROUNDS} rounds of at most {MAX_SECONDS:.0f} s per scenario"
+        )
+        # Warm-up: the workers' first requests load URLconfs, DRF and the ORM's caches.
+        warm_ups = [
+            run("warm-up GET", trivial_get, fixture, port, WARM_UP_GETS, 1),
+            run("warm-up booking", book_and_attend, fixture, port, WARM_UP_BOOKINGS, 2),
+        ]
+        for warm_up in warm_ups:
+            for error in warm_up.errors[:5]:
+                print(f"  {warm_up.scenario}: {error}")
+        trivial = Result("B trivial GET /api/v1/clinics/", 1, configuration.name)
+        booking = Result("A book + attend (POST, PATCH)", 2, configuration.name)
+        for _ in range(ROUNDS):
+            trivial.add(measured(configuration, trivial.scenario, trivial_get, fixture, port, GETS_PER_CLIENT, 1))
+            booking.add(measured(configuration, booking.scenario, book_and_attend, fixture, port,
+                                 BOOKINGS_PER_CLIENT, 2))  # fmt: skip
+        return trivial, booking
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--connections", choices=["env", "persistent", "both"], default="both",
+        help="server configuration: the environment's CONN_MAX_AGE, CONN_MAX_AGE=60 with health checks, or both",
+    )  # fmt: skip
+    args = parser.parse_args()
+    configurations = list(CONFIGURATIONS.values()) if args.connections == "both" else [CONFIGURATIONS[args.connections]]
+    # Room for every configuration's bookings and warm-ups, ten sessions a package.
+    packages_per_client = math.ceil(len(configurations) * (ROUNDS * BOOKINGS_PER_CLIENT + WARM_UP_BOOKINGS) / SESSIONS)
+
     with _harness.throwaway_database():
         print(_harness.environment())
-        fixture = prepare()
+        fixture = prepare(packages_per_client)
         print(
-            f"fixture: {CLIENTS} professionals, {CLIENTS * PACKAGES_PER_CLIENT} patients with a "
-            f"{SESSIONS}-session package each; redis {'on' if settings.REDIS_URL else 'off'}"
+            f"fixture: {CLIENTS} professionals, {CLIENTS * packages_per_client} patients with a "
+            f"{SESSIONS}-session package each; redis {'on' if settings.REDIS_URL else 'off'}\n"
         )
         connections.close_all()  # the server's workers open their own
-        with server() as port:
-            print(
-                f"server: gunicorn clinic.wsgi:application --workers {WORKERS} --threads 1 --bind {HOST}:{port} "
-                f"(CONN_MAX_AGE={os.environ.get('CONN_MAX_AGE', '0')}); "
-                f"{CLIENTS} clients, at most {MAX_SECONDS:.0f} s per scenario\n"
-            )
-            # Warm-up: the workers' first requests load URLconfs, DRF and the ORM's caches.
-            warm_ups = [
-                run("warm-up GET", trivial_get, fixture, port, WARM_UP_GETS, 1),
-                run("warm-up booking", book_and_attend, fixture, port, WARM_UP_BOOKINGS, 2),
-            ]
-            for warm_up in warm_ups:
-                for error in warm_up.errors[:5]:
-                    print(f"  {warm_up.scenario}: {error}")
-            results = [
-                run("B trivial GET /api/v1/clinics/", trivial_get, fixture, port, GETS_PER_CLIENT, 1),
-                run("A book + attend (POST, PATCH)", book_and_attend, fixture, port, BOOKINGS_PER_CLIENT, 2),
-            ]
+        sessions_opened()  # this script's one connection, for the statistics, opened before any count
+        results: list[Result] = []
+        for configuration in configurations:
+            results += run_configuration(configuration, fixture)
+        print()
         _harness.print_table(
-            ["scenario", "ops", "failed", "seconds", "ops/s", "requests/s", "stopped at time limit"],
+            ["configuration: scenario", "ops", "failed", "seconds", "ops/s", "requests/s", "pg sessions opened",
+             "stopped at time limit"],
             [
                 (
-                    r.scenario, r.done, r.failed, f"{r.seconds:.2f}", f"{r.ops_per_second:.1f}",
-                    f"{r.ops_per_second * r.requests_per_op:.1f}", f"{r.timed_out} of {CLIENTS} clients",
+                    f"{r.configuration}: {r.scenario}", r.done, r.failed, f"{r.seconds:.2f}", f"{r.ops_per_second:.1f}",
+                    f"{r.ops_per_second * r.requests_per_op:.1f}", r.sessions_opened,
+                    f"{r.timed_out} of {CLIENTS * ROUNDS} client-rounds",
                 )
                 for r in results
             ],
         )  # fmt: skip
-        trivial, booking = results
-        if trivial.ops_per_second:
+        print()
+        for trivial, booking in zip(results[::2], results[1::2], strict=True):
+            if not (trivial.ops_per_second and booking.ops_per_second):
+                print(f"ratio A/B, {booking.configuration}: no booking or no GET succeeded")
+                continue
             print(
-                f"\nratio A/B: {booking.ops_per_second / trivial.ops_per_second:.3f} in operations "
-                f"({booking.ops_per_second * 2 / trivial.ops_per_second:.3f} in requests): one booking + "
+                f"ratio A/B, {booking.configuration}: {booking.ops_per_second / trivial.ops_per_second:.3f} in "
+                f"operations ({booking.ops_per_second * 2 / trivial.ops_per_second:.3f} in requests): one booking + "
                 f"attendance costs as much server time as {trivial.ops_per_second / booking.ops_per_second:.1f} "
-                f"trivial GETs"
-                if booking.ops_per_second
-                else "\nratio A/B: no booking succeeded"
+                f"trivial GETs (target ≥ 0.3, goal 0.5 in operations); by round: "
+                + ", ".join(f"{a / b:.3f}" if b else "-" for a, b in zip(booking.rounds, trivial.rounds, strict=True))
             )
         for result in results:
             for error in result.errors[:5]:
-                print(f"  {result.scenario}: {error}")
+                print(f"  {result.configuration}, {result.scenario}: {error}")
         problems = verify(fixture)
         for problem in problems[:20]:
             print(f"  {problem}")

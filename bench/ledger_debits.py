@@ -1,167 +1,241 @@
-"""Debits per second through `packages.patient_packages.ledger.package_debit` on PostgreSQL.
+"""Debits per second through the service, next to a raw SQL loop doing the same
+writes, on PostgreSQL.
 
     scripts/with-test-services .venv/bin/python bench/ledger_debits.py [--debits N]
 
-Three scenarios, each on fresh packages with enough sessions:
+One debit is one booked appointment set to "attended":
+
+- service: `scheduling.services.appointment_set_status(status="attended")`, an
+  entry point (durable atomic with retry) that locks through `scheduling.locks`
+  (the appointment, its package, the session's unit), saves the status, and lets
+  `scheduling.package_sessions` → `patient_packages.consumption.debit` →
+  `ledger.append` update the unit, the package's cached balances and insert the
+  ledger entry;
+- raw SQL (the anchor): the same rows written on the same database with
+  `connection.cursor()` (psycopg, parameterised SQL), one transaction per
+  debit: `BEGIN`; lock the appointment, the package and the unit (each
+  `SELECT ... FOR NO KEY UPDATE`); update the appointment's status, the unit's
+  state and amount, the package's balances and `last_seq`; insert the ledger
+  entry; `COMMIT`. The session's value and the package's status follow the
+  same rules (`clinic.money`), so its packages reconcile too. It does not write
+  the appointment's django-simple-history row, which the service does.
+
+Both paths debit appointments prepared the same way beforehand, untimed: one
+package per share, and one `appointment_book` with the package per debit (the
+session is reserved). Three scenarios, each run for the service, then for raw
+SQL, on fresh packages:
 
 - sequential: one thread debits one package;
-- 8 threads, 1 package: they queue on the package's row lock, so this shows
-  what the lock costs when a package is hot;
+- 8 threads, 1 package: they queue on the package's row lock;
 - 8 threads, 8 packages: one package each, so only the database and the
   Python interpreter are shared.
 
-Appointments are created beforehand (one per debit, in bulk), so only the
-debits are timed. Without --debits the count comes from a warm-up: about three
-seconds' worth at the sequential rate, and a scenario that finishes in under
-two seconds is run again with more. At the end every package must reconcile
-with its ledger and hold exactly the debits made on it.
+Without --debits each path's count comes from a warm-up: about three seconds'
+worth at its sequential rate (at most MAX_DEBITS, since every debit needs a
+booking first), and a run under MIN_SECONDS is repeated with more. At the end
+every package of both paths must reconcile with its ledger and usages
+(`ledger.package_reconcile`), every unit with its appointment
+(`scheduling.package_sessions.sessions_reconcile`), and hold exactly the
+debits made on it.
 
-The threads share one Python process and so its interpreter lock: the ORM's
-Python work does not run in parallel, and "8 threads, 8 packages" is a floor
-for what eight worker processes would reach.
+The threads share one Python process and so its interpreter lock: "8 threads,
+8 packages" is a floor for what eight worker processes would reach, and
+weighs against the service path, which has more Python to run per debit.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import json
 import math
-import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-import _harness  # first: sets Django up
+import _fixtures  # first: sets Django up (through _harness)
+import _harness
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from clinic import resources, services
-from clinic.models import Clinic, Organization, User
+from clinic import money
 from clinic.tenancy import organization_scope
 from packages.patient_packages import ledger
 from packages.patient_packages.models import LedgerEntry, PatientPackage
-from patients import services as patient_services
-from patients.models import Patient
 from scheduling.models import Appointment
+from scheduling.package_sessions import sessions_reconcile
 
 THREADS = 8
 MIN_SECONDS = 2.0
 TARGET_SECONDS = 3.0
-WARM_UP_DEBITS = 300
+WARM_UP_DEBITS = 60
+MAX_DEBITS = 4000  # per scenario: each needs an appointment booked through the service first
+
+# The raw anchor. Table and column names are the models' (checked by the reconciliation).
+LOCK_APPOINTMENT = (
+    'SELECT "start", "status", "patient_package_id" FROM "scheduling_appointment" WHERE "id" = %s FOR NO KEY UPDATE'
+)
+LOCK_PACKAGE = (
+    'SELECT "organization_id", "status", "sessions_total", "sessions_booked", "sessions_used", "amount_total", '
+    '"amount_open", "last_seq" FROM "patient_packages_patientpackage" WHERE "id" = %s FOR NO KEY UPDATE'
+)
+LOCK_UNIT = (
+    'SELECT "id", "package_id", "state" FROM "patient_packages_packageusage" '
+    "WHERE \"session\" = %s AND \"state\" IN ('reserved', 'debited') FOR NO KEY UPDATE"
+)
+SET_STATUS = 'UPDATE "scheduling_appointment" SET "status" = %s, "holds_slot" = true WHERE "id" = %s'
+DEBIT_UNIT = (
+    'UPDATE "patient_packages_packageusage" SET "state" = \'debited\', "amount" = %s, "updated_at" = now() '
+    'WHERE "id" = %s'
+)
+UPDATE_BALANCES = (
+    'UPDATE "patient_packages_patientpackage" SET "sessions_booked" = "sessions_booked" - 1, '
+    '"sessions_used" = "sessions_used" + 1, "amount_open" = "amount_open" - %s, "status" = %s, "last_seq" = %s '
+    'WHERE "id" = %s'
+)
+INSERT_ENTRY = (
+    'INSERT INTO "patient_packages_ledgerentry" ("organization_id", "package_id", "seq", "kind", "session", '
+    '"actor_id", "created_at", "status", "d_sessions_total", "d_sessions_booked", "d_sessions_used", '
+    '"d_amount_total", "d_amount_open", "sessions_total", "sessions_booked", "sessions_used", "amount_total", '
+    '"amount_open", "average_price", "period", "details", "note") '
+    "VALUES (%s, %s, %s, 'debit', %s, %s, now(), %s, 0, -1, 1, 0, %s, %s, %s, %s, %s, %s, %s, NULL, %s, '')"
+)
 
 
 @dataclass
 class Fixture:
-    organization: Organization
-    clinic: Clinic
-    actor: User
-    patient: Patient
+    tenant: _fixtures.Tenant
     # package pk -> debits attempted on it, checked against the ledgers at the end
     expected: Counter[int] = field(default_factory=Counter)
+    # package pks per path, reconciled at the end
+    packages: dict[str, list[int]] = field(default_factory=lambda: {"service": [], "raw SQL": []})
+    failed: int = 0
 
 
 @dataclass
 class Result:
     scenario: str
+    path: str
     threads: int
     packages: int
     debits: int
     seconds: float
     errors: list[str]
 
-
-def make_fixture() -> Fixture:
-    organization, clinic, owner = services.organization_create(
-        name="Benchmark clinic",
-        owner_username="bench-owner",
-        owner_password=secrets.token_urlsafe(16),
-        clinic_name="Benchmark central",
-    )
-    with organization_scope(organization):
-        professional = resources.professional_create(clinic=clinic, name="Marcos Pereira")
-        patient = patient_services.patient_create(
-            clinic=clinic, fields={"full_name": "Paciente de Benchmark"}, professionals=[professional]
-        )
-    return Fixture(organization, clinic, owner, patient)
+    @property
+    def rate(self) -> float:
+        return self.debits / self.seconds if self.seconds else 0.0
 
 
-def prepare(fixture: Fixture, *, packages: int, debits: int) -> list[tuple[PatientPackage, list[Appointment]]]:
-    """`packages` packages sharing `debits` sessions, and one appointment per debit."""
+Share = tuple[PatientPackage, list[Appointment]]
+
+
+def prepare(fixture: Fixture, path: str, *, packages: int, debits: int) -> list[Share]:
+    """`packages` packages sharing `debits` sessions, each on its own patient,
+    and one appointment booked (`appointment_book`) per debit."""
+    tenant = fixture.tenant
     per_package = math.ceil(debits / packages)
-    start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(days=365)
     prepared = []
-    with organization_scope(fixture.organization):
+    with organization_scope(tenant.organization):
         for _ in range(packages):
-            package = ledger.package_link(
-                patient=fixture.patient,
-                clinic=fixture.clinic,
-                actor=fixture.actor,
-                sessions=per_package,
-                total_price=Decimal(per_package * 100),
-            )
-            appointments = Appointment.objects.bulk_create(
-                [
-                    Appointment(
-                        organization=fixture.organization,
-                        clinic=fixture.clinic,
-                        patient=fixture.patient,
-                        start=start + dt.timedelta(minutes=i),
-                        end=start + dt.timedelta(minutes=i + 50),
-                        status="attended",
-                        patient_package=package,
-                    )
-                    for i in range(per_package)
-                ],
-                batch_size=2000,
-            )
+            patient, package = _fixtures.patient_with_package(tenant, sessions=per_package)
+            appointments = [_fixtures.book(tenant, patient, package) for _ in range(per_package)]
             prepared.append((package, appointments))
+            fixture.packages[path].append(package.pk)
     return prepared
 
 
-def debit_all(fixture: Fixture, package: PatientPackage, appointments: list[Appointment], errors: list[str]) -> None:
-    with organization_scope(fixture.organization):
+# The two ways of debiting
+
+
+def debit_service(fixture: Fixture, appointment: Appointment) -> None:
+    _fixtures.attend(fixture.tenant, appointment)
+
+
+def debit_raw(fixture: Fixture, appointment: Appointment) -> None:
+    """The same rows as the service, in SQL: one transaction, three row locks,
+    three updates and one insert."""
+    actor = fixture.tenant.owner.pk
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        try:
+            cursor.execute(LOCK_APPOINTMENT, [appointment.pk])
+            start, _status, package_id = cursor.fetchone()
+            cursor.execute(LOCK_PACKAGE, [package_id])
+            organization, status, total, booked, used, amount_total, amount_open, last_seq = cursor.fetchone()
+            cursor.execute(LOCK_UNIT, [appointment.pk])
+            unit, unit_package, state = cursor.fetchone()
+            if unit_package != package_id or state != "reserved" or status != "active":
+                raise RuntimeError(f"appointment {appointment.pk}: unit {state} in package {unit_package} ({status})")
+            value = money.next_session_value(amount_open, total - used)
+            booked, used, amount_open, seq = booked - 1, used + 1, amount_open - value, last_seq + 1
+            status = "finished" if total - used == 0 else status  # ledger._automatic_status
+            cursor.execute(SET_STATUS, ["attended", appointment.pk])
+            cursor.execute(DEBIT_UNIT, [value, unit])
+            cursor.execute(UPDATE_BALANCES, [value, status, seq, package_id])
+            details = {"session": start.astimezone(dt.UTC).isoformat(), "value": str(value)}
+            cursor.execute(
+                INSERT_ENTRY,
+                [organization, package_id, seq, appointment.pk, actor, status, -value, total, booked, used,
+                 amount_total, amount_open, money.average(amount_total, total), json.dumps(details)],
+            )  # fmt: skip
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+
+
+PATHS: dict[str, Callable[[Fixture, Appointment], None]] = {"service": debit_service, "raw SQL": debit_raw}
+
+
+def debit_all(fixture: Fixture, path: str, appointments: list[Appointment], errors: list[str]) -> None:
+    debit = PATHS[path]
+    with organization_scope(fixture.tenant.organization):
         for appointment in appointments:
             try:
-                ledger.package_debit(package=package, appointment=appointment, actor=fixture.actor)
+                debit(fixture, appointment)
             except Exception as error:  # counted and printed: a benchmark reports, it does not stop
                 errors.append(f"{type(error).__name__}: {error}")
 
 
-def sequential(fixture: Fixture, debits: int) -> Result:
-    [(package, appointments)] = prepare(fixture, packages=1, debits=debits)
+# The scenarios
+
+
+def sequential(fixture: Fixture, path: str, debits: int) -> Result:
+    [(package, appointments)] = prepare(fixture, path, packages=1, debits=debits)
     errors: list[str] = []
     began = time.perf_counter()
-    debit_all(fixture, package, appointments, errors)
+    debit_all(fixture, path, appointments, errors)
     seconds = time.perf_counter() - began
     fixture.expected[package.pk] += len(appointments)
-    return Result("sequential, 1 package", 1, 1, len(appointments), seconds, errors)
+    fixture.failed += len(errors)
+    return Result("sequential, 1 package", path, 1, 1, len(appointments), seconds, errors)
 
 
-def threaded(fixture: Fixture, debits: int, *, packages: int) -> Result:
-    prepared = prepare(fixture, packages=packages, debits=debits)
-    # One (package, appointments) share per thread: either all threads on the
-    # one package, or one package per thread.
+def threaded(fixture: Fixture, path: str, debits: int, *, packages: int) -> Result:
+    prepared = prepare(fixture, path, packages=packages, debits=debits)
+    # One share per thread: either all threads on the one package (its
+    # appointments dealt round-robin), or one package per thread.
     if packages == 1:
         [(package, appointments)] = prepared
-        shares = [(package, appointments[i::THREADS]) for i in range(THREADS)]
+        shares = [appointments[i::THREADS] for i in range(THREADS)]
     else:
-        shares = prepared
+        shares = [appointments for _package, appointments in prepared]
     errors: list[str] = []
     barrier = threading.Barrier(len(shares) + 1)
 
-    def work(package: PatientPackage, appointments: list[Appointment]) -> None:
+    def work(appointments: list[Appointment]) -> None:
         try:
             connection.ensure_connection()  # connecting is not what is measured
             barrier.wait()
-            debit_all(fixture, package, appointments, errors)
+            debit_all(fixture, path, appointments, errors)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=work, args=share) for share in shares]
+    threads = [threading.Thread(target=work, args=(share,)) for share in shares]
     for thread in threads:
         thread.start()
     barrier.wait()
@@ -169,38 +243,44 @@ def threaded(fixture: Fixture, debits: int, *, packages: int) -> Result:
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - began
-    total = sum(len(appointments) for _, appointments in shares)
     for package, appointments in prepared:
         fixture.expected[package.pk] += len(appointments)
+    fixture.failed += len(errors)
     label = f"{THREADS} threads, {packages} package{'s' if packages > 1 else ''}"
-    return Result(label, len(shares), packages, total, seconds, errors)
+    return Result(label, path, len(shares), packages, sum(map(len, shares)), seconds, errors)
 
 
-def queries_per_debit(fixture: Fixture) -> int:
-    """SQL statements of one debit (transaction included), after a first one."""
-    [(package, appointments)] = prepare(fixture, packages=1, debits=2)
+def statements_per_debit(fixture: Fixture, path: str) -> int:
+    """SQL statements of one debit (BEGIN and COMMIT included), after a first one."""
+    [(package, appointments)] = prepare(fixture, path, packages=1, debits=2)
+    errors: list[str] = []
+    debit_all(fixture, path, appointments[:1], errors)
+    with CaptureQueriesContext(connection) as captured:
+        debit_all(fixture, path, appointments[1:], errors)
     fixture.expected[package.pk] += 2
-    with organization_scope(fixture.organization):
-        ledger.package_debit(package=package, appointment=appointments[0], actor=fixture.actor)
-        with CaptureQueriesContext(connection) as captured:
-            ledger.package_debit(package=package, appointment=appointments[1], actor=fixture.actor)
+    fixture.failed += len(errors)
     return len(captured.captured_queries)
 
 
 def until_long_enough(run: Callable[[int], Result], debits: int) -> Result:
-    """Run again with more debits until the scenario takes at least MIN_SECONDS."""
+    """Run again with more debits until the scenario takes at least MIN_SECONDS
+    (or reaches MAX_DEBITS)."""
     result = run(debits)
-    while result.seconds < MIN_SECONDS:
-        debits = math.ceil(debits * TARGET_SECONDS / result.seconds / THREADS) * THREADS
+    while result.seconds < MIN_SECONDS and debits < MAX_DEBITS:
+        debits = min(MAX_DEBITS, math.ceil(debits * TARGET_SECONDS / result.seconds / THREADS) * THREADS)
         result = run(debits)
     return result
 
 
-def verify(fixture: Fixture, failed: int) -> list[str]:
-    """Every package reconciles with its ledger, and the ledgers hold exactly
-    the debits attempted less those that failed."""
+# The checks
+
+
+def verify(fixture: Fixture) -> list[str]:
+    """Every package reconciles with its ledger and usages, every unit with its
+    appointment, and the ledgers hold exactly the debits attempted less those
+    that failed."""
     problems = []
-    with organization_scope(fixture.organization):
+    with organization_scope(fixture.tenant.organization):
         packages = list(PatientPackage.objects.filter(pk__in=fixture.expected))
         debits = Counter(
             LedgerEntry.objects.filter(package__in=packages, kind="debit").values_list("package_id", flat=True)
@@ -209,10 +289,13 @@ def verify(fixture: Fixture, failed: int) -> list[str]:
             drift = ledger.package_reconcile(package)
             if drift.differences:
                 problems.append(f"{package.number}: {drift.differences}")
+            sessions = sessions_reconcile(package)
+            if sessions.differences:
+                problems.append(f"{package.number} sessions: {dict(list(sessions.differences.items())[:3])}")
             if package.sessions_used != debits[package.pk]:
                 problems.append(f"{package.number}: {package.sessions_used} used, {debits[package.pk]} debit entries")
         made = sum(debits.values())
-        expected = sum(fixture.expected.values()) - failed
+        expected = sum(fixture.expected.values()) - fixture.failed
         if made != expected:
             problems.append(f"{made} debits in the ledgers, {expected} expected")
     return problems
@@ -220,42 +303,56 @@ def verify(fixture: Fixture, failed: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--debits", type=int, help="debits per scenario (default: about 3 s at the sequential rate)")
+    parser.add_argument("--debits", type=int, help="debits per scenario and path (default: about 3 s of each)")
+    parser.add_argument("--sequential-only", action="store_true", help="skip the two 8-thread scenarios")
     args = parser.parse_args()
 
     with _harness.throwaway_database():
         print(_harness.environment())
-        fixture = make_fixture()
-        warm_up = sequential(fixture, WARM_UP_DEBITS)
-        rate = warm_up.debits / warm_up.seconds
-        debits = args.debits or max(1000, math.ceil(rate * TARGET_SECONDS / THREADS) * THREADS)
-        print(f"warm-up: {warm_up.debits} debits at {rate:.0f}/s; {debits} debits per scenario")
-        print(f"SQL statements per debit: {queries_per_debit(fixture)} (BEGIN and COMMIT included)\n")
+        fixture = Fixture(_fixtures.tenant_create())
+        counts = {}
+        for path in PATHS:
+            sequential(fixture, path, 10)  # untimed: the first calls fill the ORM's and the URLconf's caches
+            warm_up = sequential(fixture, path, WARM_UP_DEBITS)
+            counts[path] = args.debits or min(MAX_DEBITS, max(
+                WARM_UP_DEBITS, math.ceil(warm_up.rate * TARGET_SECONDS / THREADS) * THREADS
+            ))  # fmt: skip
+            print(
+                f"warm-up, {path}: {warm_up.debits} debits at {warm_up.rate:.0f}/s; {counts[path]} debits per scenario"
+            )
+        print(
+            "SQL statements per debit (BEGIN and COMMIT included): "
+            + ", ".join(f"{path} {statements_per_debit(fixture, path)}" for path in PATHS)
+            + "\n"
+        )
 
-        if args.debits:
-            results = [
-                sequential(fixture, debits),
-                threaded(fixture, debits, packages=1),
-                threaded(fixture, debits, packages=THREADS),
+        scenarios: list[tuple[str, Callable[..., Result], dict[str, int]]] = [("sequential, 1 package", sequential, {})]
+        if not args.sequential_only:
+            scenarios += [
+                (f"{THREADS} threads, 1 package", threaded, {"packages": 1}),
+                (f"{THREADS} threads, {THREADS} packages", threaded, {"packages": THREADS}),
             ]
-        else:
-            results = [
-                until_long_enough(lambda n: sequential(fixture, n), debits),
-                until_long_enough(lambda n: threaded(fixture, n, packages=1), debits),
-                until_long_enough(lambda n: threaded(fixture, n, packages=THREADS), debits),
-            ]
+        results: list[tuple[str, Result, Result]] = []
+        for label, scenario, options in scenarios:
+            measured = []
+            for path in PATHS:
+                run = functools.partial(scenario, fixture, path, **options)
+                measured.append(run(counts[path]) if args.debits else until_long_enough(run, counts[path]))
+            service, raw = measured
+            results.append((label, service, raw))
+
         _harness.print_table(
-            ["scenario", "threads", "packages", "debits", "seconds", "debits/s", "errors"],
+            ["scenario", "service debits", "s", "service/s", "raw debits", "s", "raw/s", "ratio", "errors"],
             [
-                (r.scenario, r.threads, r.packages, r.debits, f"{r.seconds:.2f}", f"{r.debits / r.seconds:.0f}",
-                 len(r.errors))
-                for r in results
+                (label, s.debits, f"{s.seconds:.2f}", f"{s.rate:.0f}", r.debits, f"{r.seconds:.2f}", f"{r.rate:.0f}",
+                 f"{s.rate / r.rate:.3f}" if r.rate else "-", len(s.errors) + len(r.errors))
+                for label, s, r in results
             ],
         )  # fmt: skip
-        failed = sum(len(r.errors) for r in [warm_up, *results])
-        for message, count in Counter(e for r in results for e in r.errors).most_common(5):
+        print("ratio: service debits/s ÷ raw SQL debits/s (target ≥ 0.3)")
+        for message, count in Counter(e for _l, *rs in results for r in rs for e in r.errors).most_common(5):
             print(f"  error x{count}: {message}")
-        problems = verify(fixture, failed)
+        problems = verify(fixture)
         print()
         if problems:
             print(f"reconcile: {len(problems)} problem(s)")
@@ -263,10 +360,11 @@ def main() -> None:
                 print(f"  {problem}")
         else:
             print(
-                f"reconcile: {len(fixture.expected)} packages, {sum(fixture.expected.values())} debits; "
-                "every cached balance equals its ledger and its usages"
+                f"reconcile: {len(fixture.expected)} packages ({len(fixture.packages['service'])} through the "
+                f"service, {len(fixture.packages['raw SQL'])} through raw SQL), {sum(fixture.expected.values())} "
+                "debits; every cached balance equals its ledger and its usages, every unit its appointment's status"
             )
-    if failed or problems:
+    if fixture.failed or problems:
         raise SystemExit(1)
 
 

@@ -47,11 +47,16 @@ def organization_scope(organization: Organization | int) -> Iterator[None]:
 
 def memberships_for_user(user: User) -> list[Membership]:
     """The user's memberships in their organization, central clinic first."""
-    return list(
+    memberships = list(
         Membership.objects.filter(user=user, clinic__is_active=True)
         .select_related("clinic", "organization")
         .order_by("-clinic__is_central", "clinic__name", "pk")
     )
+    for membership in memberships:
+        # The same organization row: reading `request.clinic.organization`
+        # (catalog sharing, settings) costs no query.
+        membership.clinic.organization = membership.organization
+    return memberships
 
 
 def _token_user(request: HttpRequest) -> User | None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -15,7 +14,6 @@ from rest_framework.response import Response
 
 from clinic.api.base import TenantViewSet
 from clinic.api.fields import TenantPrimaryKeyField
-from clinic.errors import NotFound
 from clinic.models import Professional, Room
 from clinic.permissions import Perm
 from clinic.unset import KEEP
@@ -32,36 +30,38 @@ class LineSerializer(serializers.Serializer):
     price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
 
 
-class AppointmentSerializer(serializers.ModelSerializer):
+class AppointmentSerializer(serializers.Serializer):
+    """An appointment as the API shows it. A plain serializer with its fields
+    spelled out: a ModelSerializer would introspect the model on every
+    response of the hot booking path."""
+
+    id = serializers.IntegerField(read_only=True)
+    clinic = serializers.IntegerField(source="clinic_id", read_only=True)
+    patient = serializers.IntegerField(source="patient_id", read_only=True)
+    professional = serializers.IntegerField(source="professional_id", read_only=True, allow_null=True)
+    room = serializers.IntegerField(source="room_id", read_only=True, allow_null=True)
+    start = serializers.DateTimeField(read_only=True)
+    end = serializers.DateTimeField(read_only=True)
     services = serializers.SerializerMethodField()
+    status = serializers.CharField(read_only=True, help_text="The status code.")
+    patient_package = serializers.IntegerField(source="patient_package_id", read_only=True, allow_null=True)
+    paid_from_package = serializers.BooleanField(
+        read_only=True, help_text="The session was paid from its package (it stays debited until released)."
+    )
+    authorization = serializers.CharField(read_only=True)
+    notes = serializers.CharField(read_only=True)
+    series = serializers.IntegerField(source="series_id", read_only=True, allow_null=True)
     warnings = serializers.SerializerMethodField()
 
-    class Meta:
-        model = Appointment
-        fields = [
-            "id",
-            "clinic",
-            "patient",
-            "professional",
-            "room",
-            "start",
-            "end",
-            "services",
-            "status",
-            "patient_package",
-            "authorization",
-            "notes",
-            "series",
-            "warnings",
-        ]
-        read_only_fields = fields
-
+    @extend_schema_field(LineSerializer(many=True))
     def get_services(self, appointment: Appointment) -> list[dict[str, Any]]:
+        lines = self.context.get("lines")
         return [
             {"service": line.service_id, "quantity": line.quantity, "price": str(line.price)}
-            for line in appointment.lines.all()
+            for line in (appointment.lines.all() if lines is None else lines)
         ]
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_warnings(self, appointment: Appointment) -> list[str]:
         return list(self.context.get("warnings", []))
 
@@ -139,15 +139,19 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     action_permissions = {"evolution_notes": Perm.VIEW_CLINICAL_NOTES}
 
     def get_base_queryset(self) -> QuerySet[Appointment]:
-        return selectors.appointment_list()
+        if self.action in ("list", "retrieve"):
+            return selectors.appointment_list()
+        # A write only needs to know the row is there and the caller's: the
+        # entry point locks and reads it again.
+        return Appointment.objects.all()
 
     def _respond(self, booking: services.Booking, code: int = status.HTTP_200_OK) -> Response:
-        # Read again after the entry point committed: another request may have
-        # deleted the appointment in between, which is a 404, not a 500.
-        appointment = self.get_queryset().filter(pk=booking.appointment.pk).first()
-        if appointment is None:
-            raise NotFound(_("This appointment was deleted meanwhile."))
-        return Response(AppointmentSerializer(appointment, context={"warnings": booking.warnings}).data, status=code)
+        """The appointment as the entry point committed it (no second read:
+        a request that deleted it right after cannot turn this into a 500)."""
+        appointment = booking.appointment
+        lines = booking.lines if booking.lines is not None else list(appointment.lines.all())
+        context = {"warnings": booking.warnings, "lines": lines}
+        return Response(AppointmentSerializer(appointment, context=context).data, status=code)
 
     @extend_schema(request=AppointmentInputSerializer, responses={201: AppointmentSerializer})
     def create(self, request: Request) -> Response:
@@ -204,7 +208,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
             professional=data.get("professional", KEEP),
             room=data.get("room", KEEP),
         )
-        rows = self.get_queryset().filter(pk__in=[a.pk for a in changed])
+        rows = selectors.appointment_list().filter(pk__in=[a.pk for a in changed])
         return Response(AppointmentSerializer(rows, many=True).data)
 
     @extend_schema(request=EvolutionNoteSerializer, responses=EvolutionNoteSerializer(many=True))

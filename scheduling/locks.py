@@ -76,12 +76,10 @@ def lock(
     held = Locked()
     appointment_ids = sorted(set(appointments))
     if appointment_ids:
-        rows = (
-            Appointment.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("clinic", "patient", "professional")
-            .filter(pk__in=appointment_ids)
-            .order_by("pk")
-        )
+        # Only the rows: a status change needs nothing else, and building the
+        # joins costs more than the query (a move reads its clinic when it needs it).
+        rows = Appointment.objects.select_for_update(no_key=True).filter(pk__in=appointment_ids)
+        rows = rows.order_by("pk") if len(appointment_ids) > 1 else rows.order_by()
         held.appointments = {appointment.pk: appointment for appointment in rows}
     package_ids = {pk for pk in packages if pk is not None}
     package_ids |= {a.patient_package_id for a in held.appointments.values() if a.patient_package_id is not None}

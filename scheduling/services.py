@@ -153,6 +153,8 @@ class LineInput:
 class Booking:
     appointment: Appointment
     warnings: list[str]
+    # The service lines as written, when this use case wrote them.
+    lines: list[AppointmentLine] | None = None
 
 
 ParsedLines = list[tuple[Service, int, Decimal]]
@@ -161,8 +163,11 @@ ParsedLines = list[tuple[Service, int, Decimal]]
 def _lines(clinic: Clinic, lines: Sequence[LineInput]) -> ParsedLines:
     if not lines:
         raise ValidationFailed(fields={"services": [_("Choose at least one service.")]})
-    wanted = {line.service.pk for line in lines}
-    visible = set(catalog.visible_services(clinic=clinic).filter(pk__in=wanted).values_list("pk", flat=True))
+    # The clinic's own services are visible to it; only another clinic's need the sharing rules.
+    visible = {line.service.pk for line in lines if line.service.clinic_id == clinic.pk}
+    shared = {line.service.pk for line in lines} - visible
+    if shared:
+        visible |= set(catalog.visible_services(clinic=clinic).filter(pk__in=shared).values_list("pk", flat=True))
     errors: list[str] = []
     result = []
     for line in lines:
@@ -180,8 +185,8 @@ def _lines(clinic: Clinic, lines: Sequence[LineInput]) -> ParsedLines:
     return result
 
 
-def _write_lines(appointment: Appointment, parsed: ParsedLines) -> None:
-    AppointmentLine.objects.bulk_create(
+def _write_lines(appointment: Appointment, parsed: ParsedLines) -> list[AppointmentLine]:
+    return AppointmentLine.objects.bulk_create(
         [
             AppointmentLine(
                 organization_id=appointment.organization_id, appointment=appointment, service=s, quantity=q, price=p
@@ -348,7 +353,7 @@ def book(
         clinic=clinic,
         patient=patient,
         professional=professional,
-        room=room or (package.room if package else None),
+        room_id=room.pk if room else (package.room_id if package else None),
         start=start,
         end=end,
         status=status,
@@ -360,11 +365,11 @@ def book(
         created_by=actor,
     )
     _save_without_overlap(appointment, clinic)
-    _write_lines(appointment, parsed)
+    written = _write_lines(appointment, parsed)
     package_sessions.sync(
         appointment, locked=locked, status=status_row, actor=actor, lines=package_sessions.budget_lines(parsed)
     )
-    return Booking(appointment, _warnings(appointment))
+    return Booking(appointment, _warnings(appointment), written)
 
 
 @entry_point
@@ -445,9 +450,10 @@ def update(
     appointment.status = status_row.code
     appointment.holds_slot = status_row.code != BuiltinStatus.CANCELLED
     _save_without_overlap(appointment, clinic)
+    written = None
     if parsed is not None:
         AppointmentLine.objects.filter(appointment=appointment).delete()
-        _write_lines(appointment, parsed)
+        written = _write_lines(appointment, parsed)
     package_sessions.sync(
         appointment,
         locked=locked,
@@ -456,7 +462,7 @@ def update(
         lines=package_sessions.budget_lines(parsed) if parsed is not None else None,
     )
     moved = start is not None or end is not None or not isinstance(professional, Keep)
-    return Booking(appointment, _warnings(appointment) if moved else [])
+    return Booking(appointment, _warnings(appointment) if moved else [], written)
 
 
 @entry_point

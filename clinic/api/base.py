@@ -76,6 +76,13 @@ class TenantViewSet(viewsets.GenericViewSet):
             return queryset.none()
         return queryset.filter(organization=organization)
 
+    def filter_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """Filters, search and ordering apply to lists; one row is looked up by
+        its id alone (building a FilterSet for it is wasted work)."""
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def required_permission(self) -> Perm | None:
         if self.action in self.action_permissions:
             return self.action_permissions[self.action]

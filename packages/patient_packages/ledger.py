@@ -1,7 +1,7 @@
 """The write path of patient packages' balances and their ledger (K1, K5-K12).
 
 Every change to a package's balances is `append`: under the package's row
-lock, an F() update of the cached balances and the ledger entry that
+lock, an UPDATE of the cached balances and the ledger entry that
 explains it, in the same transaction. Nothing else writes balances.
 
 Entry points (one durable transaction each, `clinic.transactions`):
@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -87,16 +86,19 @@ def append(
     assert amount_open >= 0, "open value would go below zero"
     assert amount_open <= amount_total, "open value above the total"
 
+    # The row is locked and read in this transaction, so the new values are
+    # written as values: only the columns that change.
     seq = package.last_seq + 1
-    PatientPackage.objects.filter(pk=package.pk).update(
-        sessions_total=F("sessions_total") + delta.total,
-        sessions_booked=F("sessions_booked") + delta.booked,
-        sessions_used=F("sessions_used") + delta.used,
-        amount_total=F("amount_total") + delta.amount_total,
-        amount_open=F("amount_open") + delta.amount_open,
-        status=new_status,
-        last_seq=seq,
-    )
+    after = {
+        "sessions_total": total,
+        "sessions_booked": booked,
+        "sessions_used": used,
+        "amount_total": amount_total,
+        "amount_open": amount_open,
+        "status": new_status,
+    }
+    changes = {name: value for name, value in after.items() if value != getattr(package, name)}
+    PatientPackage.objects.filter(pk=package.pk).update(**changes, last_seq=seq)
     package.sessions_total, package.sessions_booked, package.sessions_used = total, booked, used
     package.amount_total, package.amount_open, package.status = amount_total, amount_open, new_status
     package.last_seq = seq

@@ -34,19 +34,14 @@ def _transaction_key() -> int:
 
 
 def lock_packages(ids: Iterable[int]) -> dict[int, PatientPackage]:
-    """The packages, locked in primary-key order, with their clinic (a
-    monthly plan's budget window is in the clinic's time zone). Missing ids
-    (another organization's, or deleted meanwhile) are simply absent."""
+    """The packages, locked in primary-key order. Missing ids (another
+    organization's, or deleted meanwhile) are simply absent."""
     require_transaction()
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = (
-        PatientPackage.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("clinic")
-        .filter(pk__in=wanted)
-        .order_by("pk")
-    )
+    rows = PatientPackage.objects.select_for_update(no_key=True).filter(pk__in=wanted)
+    rows = rows.order_by("pk") if len(wanted) > 1 else rows.order_by()
     key = _transaction_key()
     packages = {}
     for package in rows:
@@ -62,7 +57,8 @@ def lock_live_usages(sessions: Iterable[int]) -> dict[int, PackageUsage]:
     wanted = sorted(set(sessions))
     if not wanted:
         return {}
-    rows = PackageUsage.objects.select_for_update(no_key=True).filter(session__in=wanted, state__in=LIVE).order_by("pk")
+    rows = PackageUsage.objects.select_for_update(no_key=True).filter(session__in=wanted, state__in=LIVE)
+    rows = rows.order_by("pk") if len(wanted) > 1 else rows.order_by()
     return {usage.session: usage for usage in rows}
 
 

@@ -97,7 +97,7 @@ class PatientPackage(TenantModel):
 
     status = models.CharField(_("status"), max_length=10, choices=PackageStatus.choices, default=PackageStatus.ACTIVE)
     # Cached balances. They change only together with a ledger entry, through
-    # `packages.patient_packages.ledger` (a locked row and an F() update), never by save().
+    # `packages.patient_packages.ledger` (a locked row and an UPDATE), never by save().
     sessions_total = models.PositiveIntegerField(_("sessions"))
     sessions_booked = models.PositiveIntegerField(_("booked"), default=0)
     sessions_used = models.PositiveIntegerField(_("attended"), default=0)

@@ -45,8 +45,7 @@ def test_booking_against_a_package_and_attending_it(patient, link, physio_servic
         with CaptureQueriesContext(connection) as attending:
             services.appointment_set_status(appointment=appointment, status="attended", actor=alice)
     assert _statements(booking) == [
-        "SAVEPOINT",  # the entry point
-        "SELECT catalog_service",  # the services are ones the clinic sees
+        "SAVEPOINT",  # the entry point (the clinic's own service needs no visibility query)
         "SELECT FOR NO KEY UPDATE patient_packages_patientpackage",  # lock the package, then decide
         "SAVEPOINT",  # the exclusion constraint may refuse a double booking
         "INSERT scheduling_appointment",
