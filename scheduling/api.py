@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clinic.api.base import TenantViewSet
-from clinic.api.fields import TenantPrimaryKeyField
+from clinic.api.fields import LockedKeyField, TenantPrimaryKeyField
 from clinic.models import Professional, Room
 from clinic.permissions import Perm
 from clinic.unset import KEEP
@@ -67,14 +67,15 @@ class AppointmentSerializer(serializers.Serializer):
 
 
 class AppointmentInputSerializer(serializers.Serializer):
-    patient = TenantPrimaryKeyField(Patient)
+    # A booking reads little of the patient and of the package (which it locks and reads again).
+    patient = TenantPrimaryKeyField(Patient, only=("id", "organization_id", "clinic_id"))
     professional = TenantPrimaryKeyField(Professional, required=False, allow_null=True)
     room = TenantPrimaryKeyField(Room, required=False, allow_null=True)
     start = serializers.DateTimeField()
     end = serializers.DateTimeField(required=False, allow_null=True)
     services = LineSerializer(many=True)
     status = serializers.CharField(required=False, default="scheduled")
-    patient_package = TenantPrimaryKeyField(PatientPackage, required=False, allow_null=True)
+    patient_package = LockedKeyField(PatientPackage, required=False, allow_null=True)
     authorization = serializers.CharField(required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -88,7 +89,7 @@ class AppointmentChangeSerializer(serializers.Serializer):
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)
     services = LineSerializer(many=True, required=False)
-    patient_package = TenantPrimaryKeyField(PatientPackage, required=False, allow_null=True)
+    patient_package = LockedKeyField(PatientPackage, required=False, allow_null=True)
     authorization = serializers.CharField(required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True)
 

@@ -253,8 +253,8 @@ def _warnings(appointment: Appointment) -> list[str]:
     return warnings
 
 
-def _patients_package(package: PatientPackage, patient: Patient) -> None:
-    if package.patient_id != patient.pk or package.deleted_at is not None:
+def _patients_package(package: PatientPackage | None, patient: Patient) -> None:
+    if package is None or package.patient_id != patient.pk or package.deleted_at is not None:
         raise ValidationFailed(fields={"patient_package": [_("Choose one of this patient's packages.")]})
 
 
@@ -325,10 +325,6 @@ def book(
         errors["professional"] = [_("Choose a professional of this clinic.")]
     if room is not None and room.clinic_id != clinic.pk:
         errors["room"] = [_("Choose a room of this clinic.")]
-    if patient_package is not None and (
-        patient_package.patient_id != patient.pk or patient_package.deleted_at is not None
-    ):
-        errors["patient_package"] = [_("Choose one of this patient's packages.")]
     if errors:
         raise ValidationFailed(fields=errors)
     status_row = status_for_code(status)
@@ -343,10 +339,10 @@ def book(
         patient_package = _chained_package(patient, clinic, template, actor, locked)
     package = None
     if patient_package is not None:
+        # Checked under the lock: it may have been deleted meanwhile (or the
+        # caller only knew its id: the API's `patient_package`).
         package = locked.packages.get(patient_package.pk)
-        if package is None:
-            raise NotFound(_("Package not found."))
-        _patients_package(package, patient)  # read again under the lock: it may have been deleted meanwhile
+        _patients_package(package, patient)
 
     appointment = Appointment(
         organization_id=clinic.organization_id,

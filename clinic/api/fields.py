@@ -20,12 +20,37 @@ class TenantPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     ("Invalid pk ... object does not exist"), so nothing leaks.
     """
 
-    def __init__(self, model: type[models.Model], **kwargs: Any) -> None:
+    def __init__(self, model: type[models.Model], *, only: tuple[str, ...] = (), **kwargs: Any) -> None:
+        """`only`: the columns the caller reads (the rest load on first use),
+        where a write needs little more than the row's id."""
         # No queryset here: DRF copies every field of a serializer per request,
         # and `get_queryset` below (which DRF then requires no queryset for)
         # builds the scoped one when a value is looked up.
         self.model = model
+        self.only = only
         super().__init__(**kwargs)
 
     def get_queryset(self) -> models.QuerySet[Any]:
-        return self.model._default_manager.all()
+        queryset = self.model._default_manager.all()
+        return queryset.only(*self.only) if self.only else queryset
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class LockedKeyField(serializers.IntegerField):
+    """The id of a row the entry point locks and checks itself (a package a
+    booking takes a session of): no lookup here, which would only read the row
+    a moment before the lock reads it again. The value is an unsaved instance
+    carrying the id; the entry point answers for an id it does not find."""
+
+    def __init__(self, model: type[models.Model], **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> models.Model:  # type: ignore[override]
+        key = super().to_internal_value(data)
+        if key < 1:
+            self.fail("min_value", min_value=1)
+        return self.model(pk=key)
+
+    def to_representation(self, value: Any) -> int:
+        return int(value.pk if isinstance(value, models.Model) else value)

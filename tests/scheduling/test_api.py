@@ -219,3 +219,30 @@ def test_calendar_reads_are_in_the_access_log(bob, patient, therapist, physio_se
             "calendar",
             "appointment",
         ]
+
+
+@pytest.mark.django_db
+def test_a_package_that_is_not_the_patient_s_is_a_field_error(
+    bob, patient, therapist, physio_service, link, foreign_patient_b, tenant_a
+) -> None:
+    """The booking looks the package up once, under its lock: a missing id,
+    another organization's and another patient's package answer alike."""
+    from tests.patients.factories import PatientFactory
+
+    other_patient_s = link(2, "200.00", patient=PatientFactory(clinic=tenant_a.central))
+    foreign = link(2, "200.00", patient=foreign_patient_b)
+    client = api_client(bob)
+    for package_id in (999_999, foreign.pk, other_patient_s.pk, 0):
+        response = client.post(
+            "/api/v1/appointments/",
+            {
+                "patient": patient.pk, "professional": therapist.pk, "start": at(16, 9).isoformat(),
+                "services": [{"service": physio_service.pk}], "patient_package": package_id,
+            },
+            format="json",
+        )  # fmt: skip
+        assert response.status_code == 400, package_id
+        assert response.json()["code"] == "validation_error"
+        assert list(response.json()["fields"]) == ["patient_package"]
+    with scopes_disabled():
+        assert not Appointment.objects.exists()
