@@ -16,9 +16,9 @@ One debit is one booked appointment set to "attended":
   debit: `BEGIN`; lock the appointment, the package and the unit (each
   `SELECT ... FOR NO KEY UPDATE`); update the appointment's status, the unit's
   state and amount, the package's balances and `last_seq`; insert the ledger
-  entry; `COMMIT`. The session's value and the package's status follow the
-  same rules (`clinic.money`), so its packages reconcile too. It does not write
-  the appointment's django-simple-history row, which the service does.
+  entry; copy the appointment into its django-simple-history table (the audit
+  row the service writes too); `COMMIT`. The session's value and the package's
+  status follow the same rules (`clinic.money`), so its packages reconcile too.
 
 Both paths debit appointments prepared the same way beforehand, untimed: one
 package per share, and one `appointment_book` with the package per debit (the
@@ -96,6 +96,17 @@ UPDATE_BALANCES = (
     '"sessions_used" = "sessions_used" + 1, "amount_open" = "amount_open" - %s, "status" = %s, "last_seq" = %s '
     'WHERE "id" = %s'
 )
+# The audit row django-simple-history writes for the status change, as one statement.
+_HISTORY_COLUMNS = (
+    '"id", "start", "end", "status", "holds_slot", "paid_from_package", "authorization", "notes", "created_at", '
+    '"organization_id", "clinic_id", "patient_id", "professional_id", "room_id", "patient_package_id", "series_id", '
+    '"created_by_id"'
+)
+INSERT_HISTORY = (
+    f'INSERT INTO "scheduling_historicalappointment" ({_HISTORY_COLUMNS}, "history_date", "history_change_reason", '  # noqa: S608
+    f'"history_type", "history_user_id") SELECT {_HISTORY_COLUMNS}, now(), NULL, \'~\', %s '
+    'FROM "scheduling_appointment" WHERE "id" = %s'
+)
 INSERT_ENTRY = (
     'INSERT INTO "patient_packages_ledgerentry" ("organization_id", "package_id", "seq", "kind", "session", '
     '"actor_id", "created_at", "status", "d_sessions_total", "d_sessions_booked", "d_sessions_used", '
@@ -157,7 +168,7 @@ def debit_service(fixture: Fixture, appointment: Appointment) -> None:
 
 def debit_raw(fixture: Fixture, appointment: Appointment) -> None:
     """The same rows as the service, in SQL: one transaction, three row locks,
-    three updates and one insert."""
+    three updates and two inserts (the audit row and the ledger entry)."""
     actor = fixture.tenant.owner.pk
     with connection.cursor() as cursor:
         cursor.execute("BEGIN")
@@ -174,6 +185,7 @@ def debit_raw(fixture: Fixture, appointment: Appointment) -> None:
             booked, used, amount_open, seq = booked - 1, used + 1, amount_open - value, last_seq + 1
             status = "finished" if total - used == 0 else status  # ledger._automatic_status
             cursor.execute(SET_STATUS, ["attended", appointment.pk])
+            cursor.execute(INSERT_HISTORY, [actor, appointment.pk])
             cursor.execute(DEBIT_UNIT, [value, unit])
             cursor.execute(UPDATE_BALANCES, [value, status, seq, package_id])
             details = {"session": start.astimezone(dt.UTC).isoformat(), "value": str(value)}

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import re
 import sys
 import threading
 import time
@@ -26,6 +28,7 @@ from typing import Any
 import pytest
 from django.core.signals import got_request_exception
 from django.db import connection
+from django.test import Client
 from django_scopes import scopes_disabled
 from rest_framework.test import APIClient
 
@@ -36,14 +39,15 @@ from packages.patient_packages import ledger
 from packages.patient_packages.ledger import package_reconcile
 from packages.patient_packages.models import LedgerEntry, PackageUsage, PatientPackage
 from patients.models import Patient
-from scheduling import services
-from scheduling.models import Appointment
+from scheduling import recurrence, services
+from scheduling.models import Appointment, AppointmentSeries, EvolutionNote
 from scheduling.package_sessions import sessions_reconcile
-from tests.conftest import api_client
+from tests.conftest import api_client, login
 from tests.ledger.conftest import book_session, set_status
 from tests.ledger.test_concurrency import run_concurrently
 from tests.packages.factories import ServiceFactory, ServiceLimitFactory, make_template
-from tests.scheduling.conftest import at
+from tests.patients.factories import PatientFactory
+from tests.scheduling.conftest import SP, at
 
 ROUNDS = 8
 ONE_DAY = dt.timedelta(days=1)
@@ -665,4 +669,460 @@ def test_two_operations_at_once_on_one_appointment(clients, link, first, second)
             problems.append(
                 f"{name}: {[r.outcome for r in replies]} left {outcome[1]}, not a serial outcome: {serial_outcomes}"
             )
+    assert problems == [], "\n".join(problems)
+
+
+# 10. Entry points the pairs above leave out: a recurring series, "this and
+# the following", renewal, two evolution notes, and the pages.
+
+Call = Callable[[], Reply]
+
+
+def race_calls(*calls: Call, delays: Sequence[float] = ()) -> list[Reply]:
+    """`race` for any calls that answer a `Reply`: pages as well as the API."""
+
+    def work(i: int) -> Reply:
+        if i < len(delays) and delays[i]:
+            time.sleep(delays[i])
+        return calls[i]()
+
+    replies = run_concurrently(work, len(calls))
+    assert all(isinstance(reply, Reply) for reply in replies), replies
+    return replies  # type: ignore[return-value]
+
+
+def api(client: APIClient, method: str, url: str, data: Any = None) -> Call:
+    return lambda: send(client, method, url, data)
+
+
+def page_client(user: User) -> Client:
+    client = login(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def _page_errors(html: str) -> list[str]:
+    """The form's errors on a page: on top of the form, then on its fields."""
+    top = re.search(r'data-testid="form-errors">((?:<div>.*?</div>)*)</div>', html, re.S)
+    errors = re.findall(r"<div>(.*?)</div>", top.group(1), re.S) if top else []
+    return errors + re.findall(r'class="invalid-feedback d-block[^"]*">(.*?)</div>', html, re.S)
+
+
+def post_page(client: Client, url: str, data: dict[str, Any] | None = None) -> Reply:
+    """POST a page's form. The body is the htmx event the page triggered
+    (`HX-Trigger`), the redirect, or the form's errors."""
+    client.raise_request_exception = False
+    _crash.text = ""
+    response = client.post(url, data or {})
+    crash = _crash.text
+    if response.get("HX-Trigger"):
+        return Reply(response.status_code, json.loads(response["HX-Trigger"]), crash)
+    if response.status_code in (301, 302):
+        return Reply(response.status_code, {"location": response["Location"]}, crash)
+    html = response.content.decode(errors="replace")
+    return Reply(response.status_code, {"errors": _page_errors(html), "page": html[:300]}, crash)
+
+
+def page(client: Client, url: str, data: dict[str, Any] | None = None) -> Call:
+    return lambda: post_page(client, url, data)
+
+
+_series_blocks = itertools.count()
+
+
+def next_series_start() -> dt.datetime:
+    """A Monday 08:00 starting six weeks no other series of this module takes."""
+    return at(4, 8, month=1, year=2027) + dt.timedelta(weeks=6 * next(_series_blocks))
+
+
+def series_form(patient: Patient, service: Service, start: dt.datetime, count: int, *,
+                package: PatientPackage | None = None, professional: Any = None) -> dict[str, Any]:  # fmt: skip
+    """The calendar's booking form for a weekly series, confirmed (no preview)."""
+    return {
+        "patient": patient.pk, "status": "scheduled", "professional": professional.pk if professional else "",
+        "room": "", "start": start.astimezone(SP).strftime("%Y-%m-%dT%H:%M"), "end": "",
+        "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "1", "lines-MAX_NUM_FORMS": "20",
+        "lines-0-service": service.pk, "lines-0-quantity": "1", "lines-0-price": "",
+        "patient_package": package.pk if package else "", "authorization": "", "notes": "",
+        "repeat": "on", "interval": "1", "count": str(count), "confirm_series": "1",
+    }  # fmt: skip
+
+
+def series_saved(reply: Reply, count: int, patient: Patient) -> bool:
+    """Whether the calendar booked the series (its toast), or refused it with
+    form errors; anything else is a problem."""
+    found = problem(reply)
+    assert found is None, f"series: {found}"
+    assert reply.status == 200, reply
+    event = reply.body.get("appointmentSaved") if isinstance(reply.body, dict) else None
+    if event is not None:
+        assert event["message"] == f"{count} sessions booked for {patient.full_name}.", event
+        return True
+    assert reply.body.get("errors"), f"series neither booked nor refused with an error: {reply.body!r}"
+    return False
+
+
+def weekly(start: dt.datetime, count: int) -> list[dt.datetime]:
+    return [start + dt.timedelta(weeks=week) for week in range(count)]
+
+
+def series_rows(patient: Patient, starts: Sequence[dt.datetime]) -> list[Appointment]:
+    """The patient's appointments of a series at those starts."""
+    with scopes_disabled():
+        return list(
+            Appointment.objects.filter(patient=patient, series__isnull=False, start__in=starts).order_by("start")
+        )
+
+
+def series_count() -> int:
+    with scopes_disabled():
+        return AppointmentSeries.objects.count()
+
+
+def ledger_kinds(package: PatientPackage | int, after: int = 0) -> list[str]:
+    with scopes_disabled():
+        return list(
+            LedgerEntry.objects.filter(package_id=getattr(package, "pk", package), seq__gt=after)
+            .order_by("seq")
+            .values_list("kind", flat=True)
+        )
+
+
+# 10a. A series booked on the calendar against a package vs the entry points
+# that lock that package. Three weekly sessions; each opponent's outcome,
+# the package's (total, booked, used) and its status, when the series went
+# first (True) or second (False).
+
+SERIES_OPPONENTS: dict[str, dict[bool, tuple[str, tuple[int, int, int], str]]] = {
+    # Deleted after: the series' sessions are released and unlinked. Before: the series finds no package.
+    "delete_package": {True: ("204", (3, 0, 0), "inactive"), False: ("204", (3, 0, 0), "inactive")},
+    "deactivate": {True: ("200", (3, 3, 0), "inactive"), False: ("200", (3, 0, 0), "inactive")},
+    # Three sessions booked: the package cannot go down to two. Down to two first: the third date fails.
+    "change_sessions": {True: ("400 validation_error", (3, 3, 0), "active"), False: ("200", (2, 0, 0), "active")},
+    "book_one": {True: ("400 package_exhausted", (3, 3, 0), "active"), False: ("201", (3, 1, 0), "active")},
+    # Four sessions: one booked before the race, attended during it; the series always fits.
+    "attend_other": {True: ("200", (4, 3, 1), "active")},
+}
+SERIES_DELAYS = [(0.0, 0.0), (0.0, 0.02), (0.0, 0.05), (0.02, 0.0)]  # (series, opponent) seconds late
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("opponent", SERIES_OPPONENTS)
+def test_a_series_against_a_package_and_another_entry_point_at_once(alice, clients, link, patient, physio_service,
+                                                                     opponent) -> None:  # fmt: skip
+    """All or nothing: the three dates are booked, or none is (and no
+    series row is left); never a 500; both reconciliations hold; the outcome
+    is the one of the series going first or second."""
+    expected = SERIES_OPPONENTS[opponent]
+    calendar = page_client(alice)
+    problems: list[str] = []
+    for series_delay, opponent_delay in SERIES_DELAYS:
+        package = link(4 if opponent == "attend_other" else 3, "300.00")
+        other = book_session(package) if opponent == "attend_other" else None
+        start = next_series_start()
+        series_before = series_count()
+        one = {"patient": patient.pk, "start": next_start().isoformat(), "services": [{"service": physio_service.pk}],
+               "patient_package": package.pk}  # fmt: skip
+        opponents: dict[str, Call] = {
+            "delete_package": api(clients[1], "delete", package_url(package)),
+            "deactivate": api(clients[1], "patch", package_url(package), {"status": "inactive"}),
+            "change_sessions": api(clients[1], "patch", package_url(package), {"sessions_total": 2}),
+            "book_one": api(clients[1], "post", "/api/v1/appointments/", one),
+            "attend_other": api(clients[1], "patch", appointment_url(other or 0), {"status": "attended"}),
+        }
+        series, answer = race_calls(
+            page(calendar, "/calendar/book/", series_form(patient, physio_service, start, 3, package=package)),
+            opponents[opponent],
+            delays=[series_delay, opponent_delay],
+        )
+        name = f"series {series_delay * 1000:.0f} ms / {opponent} {opponent_delay * 1000:.0f} ms late"
+        saved = series_saved(series, 3, patient)
+        rows = series_rows(patient, weekly(start, 3))
+        if found := problem(answer):
+            problems.append(f"{name}: {opponent}: {found}")
+        if found := drift(package):
+            problems.append(f"{name}: drift {found}")
+        if len(rows) != (3 if saved else 0) or series_count() - series_before != (1 if saved else 0):
+            problems.append(f"{name}: not all or nothing: saved={saved}, {len(rows)} appointments, "
+                            f"{series_count() - series_before} series rows; {series.body!r}")  # fmt: skip
+        if saved not in expected:
+            problems.append(f"{name}: the series was {'booked' if saved else 'refused'}: {series.body!r}")
+            continue
+        current = fresh_package(package)
+        linked = {row.patient_package_id for row in rows}
+        sessions = (current.sessions_total, current.sessions_booked, current.sessions_used)
+        state = (answer.outcome, sessions, current.status)
+        if state != expected[saved]:
+            problems.append(f"{name}: series {'booked' if saved else 'refused'}, left {state}, not {expected[saved]}: "
+                            f"{answer.body!r} / {series.body!r}")  # fmt: skip
+        if rows and linked != ({None} if opponent == "delete_package" else {package.pk}):
+            problems.append(f"{name}: the series' appointments are linked to {linked}")
+        if opponent == "delete_package" and fresh_package(package).deleted_at is None:
+            problems.append(f"{name}: the package was not deleted")
+    assert problems == [], "\n".join(problems)
+
+
+# 10b. Two series of two patients on the same professional's same hours
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_colliding_series_of_two_patients_at_once(alice, link, patient, physio_service, therapist,
+                                                      tenant_a) -> None:  # fmt: skip
+    """Each waits on the other's new rows (the exclusion constraint). Exactly
+    one series is booked, whole; the other is refused with its dates named,
+    nothing of it kept; the professional has no overlapping appointments."""
+    other_patient = PatientFactory(clinic=tenant_a.central, full_name="Joana Série")
+    calendars = [page_client(alice), page_client(alice)]
+    problems: list[str] = []
+    # B's series starts that many weeks and minutes after A's: 3, 2 or 1 dates collide.
+    for weeks, minutes, delay in [(0, 0, 0.0), (1, 0, 0.0), (2, 20, 0.0), (0, 30, 0.01), (1, 20, 0.02)]:
+        first_start = next_series_start()
+        second_start = first_start + dt.timedelta(weeks=weeks, minutes=minutes)
+        packages = [link(4, "400.00"), link(4, "400.00", patient=other_patient)]
+        series_before = series_count()
+        replies = race_calls(
+            page(calendars[0], "/calendar/book/",
+                 series_form(patient, physio_service, first_start, 3, package=packages[0], professional=therapist)),
+            page(calendars[1], "/calendar/book/",
+                 series_form(other_patient, physio_service, second_start, 3, package=packages[1],
+                             professional=therapist)),
+            delays=[0, delay],
+        )  # fmt: skip
+        name = f"B {weeks} weeks {minutes} min later, {delay * 1000:.0f} ms late"
+        saved = [series_saved(replies[0], 3, patient), series_saved(replies[1], 3, other_patient)]
+        rows = [series_rows(patient, weekly(first_start, 3)), series_rows(other_patient, weekly(second_start, 3))]
+        if saved.count(True) != 1:
+            problems.append(f"{name}: {saved.count(True)} series booked: {[r.body for r in replies]!r}")
+        for booked, found_rows, package in zip(saved, rows, packages, strict=True):
+            if len(found_rows) != (3 if booked else 0):
+                problems.append(f"{name}: booked={booked} but {len(found_rows)} appointments")
+            if balances(package)[:2] != ((3 if booked else 0), 0):
+                problems.append(f"{name}: package {package.pk} holds {balances(package)}, booked={booked}")
+            if found := drift(package):
+                problems.append(f"{name}: drift {found}")
+        if series_count() - series_before != saved.count(True):
+            problems.append(f"{name}: {series_count() - series_before} series rows for {saved.count(True)} booked")
+        for reply, booked in zip(replies, saved, strict=True):
+            if not booked and not any("already" in error.lower() or "taken" in error.lower()
+                                      for error in reply.body["errors"]):  # fmt: skip
+                problems.append(f"{name}: refused without naming the taken dates: {reply.body['errors']}")
+    with scopes_disabled():
+        slots = list(
+            Appointment.objects.filter(professional=therapist, holds_slot=True)
+            .order_by("start")
+            .values_list("start", "end")
+        )
+    overlaps = [(a, b) for a, b in itertools.pairwise(slots) if b[0] < a[1]]
+    assert overlaps == []
+    assert problems == [], "\n".join(problems)
+
+
+# 10c. "This and the following" on a series linked to a package
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("opponent", ["attend_following", "delete_following", "delete_package"])
+def test_this_and_the_following_and_another_entry_point_at_once(clients, link, patient, physio_service,
+                                                                opponent) -> None:  # fmt: skip
+    """Four weekly sessions against a four-session package; the second and
+    the following move to 14:30 while the third is attended or deleted, or
+    the package deleted. Both always succeed; every remaining occurrence
+    from the second on is at 14:30 (all or nothing), the first stays."""
+    problems: list[str] = []
+    for following_delay, opponent_delay in [(0.0, 0.0), (0.0, 0.01), (0.01, 0.0)]:
+        package = link(4, "400.00")
+        start = next_series_start()
+        with organization_scope(patient.organization_id):
+            bookings = recurrence.appointment_book_series(
+                rule=recurrence.Recurrence(first=start, count=4), clinic=patient.clinic, patient=patient,
+                lines=[services.LineInput(physio_service)], actor=None, patient_package=package,
+            )  # fmt: skip
+        occurrences = [booking.appointment for booking in bookings]
+        third = occurrences[2]
+        opponents = {
+            "attend_following": api(clients[1], "patch", appointment_url(third), {"status": "attended"}),
+            "delete_following": api(clients[1], "delete", appointment_url(third)),
+            "delete_package": api(clients[1], "delete", package_url(package)),
+        }
+        moved, answer = race_calls(
+            api(clients[0], "post", f"{appointment_url(occurrences[1])}following/", {"time": "14:30"}),
+            opponents[opponent],
+            delays=[following_delay, opponent_delay],
+        )
+        name = f"following {following_delay * 1000:.0f} ms / {opponent} {opponent_delay * 1000:.0f} ms late"
+        for reply, allowed in [(moved, "200"), (answer, "204" if opponent.startswith("delete") else "200")]:
+            if found := problem(reply, allowed):
+                problems.append(f"{name}: {found}")
+        if found := drift(package):
+            problems.append(f"{name}: drift {found}")
+        current = [fresh_appointment(occurrence) for occurrence in occurrences]
+        times = [None if a is None else a.start.astimezone(SP).time().isoformat("minutes") for a in current]
+        wanted = ["08:00", "14:30", None if opponent == "delete_following" else "14:30", "14:30"]
+        if times != wanted:
+            problems.append(f"{name}: the occurrences are at {times}, not {wanted}")
+        state = (fresh_package(package).deleted_at is not None, balances(package)[:2],
+                 [unit_state(occurrence) for occurrence in occurrences])  # fmt: skip
+        reserved = (package.pk, "reserved")
+        wanted_state = {
+            "attend_following": (False, (3, 1), [reserved, reserved, (package.pk, "debited"), reserved]),
+            "delete_following": (False, (3, 0), [reserved, reserved, None, reserved]),
+            "delete_package": (True, (0, 0), [None] * 4),
+        }[opponent]
+        if state != wanted_state:
+            problems.append(f"{name}: left {state}, not {wanted_state}")
+    assert problems == [], "\n".join(problems)
+
+
+# 10d. Renewing a monthly package vs the entry points that lock it
+
+
+@pytest.fixture
+def monthly_template(tenant_a) -> PackageTemplate:
+    """`tests.ledger.conftest.catalog_monthly`: a monthly Pilates plan of 8 sessions for 480.00."""
+    pilates = ServiceFactory(clinic=tenant_a.central, name="Pilates", price=D("60.00"))
+    return make_template(tenant_a.central, [(pilates, 8)], name="Pilates 2x", price=D("480.00"), renewal="monthly")
+
+
+def _renew_operations(clients: list[APIClient], package: PatientPackage) -> dict[str, Call]:
+    service = package.terms["items"][0]["service"]
+    booking = {"patient": package.patient_id, "start": next_start().isoformat(), "services": [{"service": service}],
+               "patient_package": package.pk}  # fmt: skip
+    return {
+        "renew": api(clients[0], "post", f"{package_url(package)}renew/"),
+        "change_sessions": api(clients[1], "patch", package_url(package), {"sessions_total": 6}),
+        "deactivate": api(clients[1], "patch", package_url(package), {"status": "inactive"}),
+        "delete_package": api(clients[1], "delete", package_url(package)),
+        "book": api(clients[1], "post", "/api/v1/appointments/", booking),
+        "renew_again": api(clients[1], "post", f"{package_url(package)}renew/"),
+    }
+
+
+def _renewal_state(package: PatientPackage) -> tuple[Any, ...]:
+    current = fresh_package(package)
+    with scopes_disabled():
+        periods = list(
+            LedgerEntry.objects.filter(package=package, kind="renewal").order_by("seq").values_list("period", flat=True)
+        )
+    return (
+        current.deleted_at is not None,
+        current.status,
+        (current.sessions_total, current.sessions_booked, current.sessions_used),
+        (current.amount_total, current.amount_open),
+        current.renewed_through,
+        tuple(periods),
+        tuple(ledger_kinds(package, 1)),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("opponent", ["change_sessions", "deactivate", "delete_package", "book", "renew_again"])
+def test_renewing_a_monthly_package_and_another_entry_point_at_once(alice, clients, patient, monthly_template,
+                                                                    opponent) -> None:  # fmt: skip
+    """Run the pair one after the other, in both orders, to learn the legal
+    outcomes; then at once. Two renewals at once renew two different
+    months, as two in a row do: never the same month twice."""
+
+    def monthly() -> PatientPackage:
+        with organization_scope(patient.organization_id):
+            return ledger.package_link(patient=patient, clinic=patient.clinic, actor=alice, template=monthly_template)
+
+    legal: dict[tuple[Any, ...], list[str]] = {}
+    problems: list[str] = []
+    for order in [("renew", opponent), (opponent, "renew")]:
+        package = monthly()
+        operations = _renew_operations(clients, package)
+        replies = [operations[name]() for name in order]
+        if order[0] != "renew":
+            replies.reverse()
+        problems += [f"serial {order}: {p}" for r in replies if (p := problem(r))]
+        if found := drift(package):
+            problems.append(f"serial {order}: drift {found}")
+        legal[(tuple(r.outcome for r in replies), _renewal_state(package))] = list(order)
+        if opponent == "renew_again":  # either may be the one that goes first
+            break
+    for delays in [(0.0, 0.0), (0.0, 0.005), (0.005, 0.0), (0.02, 0.0)]:
+        package = monthly()
+        operations = _renew_operations(clients, package)
+        replies = race_calls(operations["renew"], operations[opponent], delays=delays)
+        name = f"at once (renew {delays[0] * 1000:.0f} ms, {opponent} {delays[1] * 1000:.0f} ms late)"
+        problems += [f"{name}: {p}" for r in replies if (p := problem(r))]
+        if found := drift(package):
+            problems.append(f"{name}: drift {found}")
+        outcome = (tuple(r.outcome for r in replies), _renewal_state(package))
+        periods = outcome[1][5]
+        if len(set(periods)) != len(periods):
+            problems.append(f"{name}: a month renewed twice: {periods}")
+        if opponent == "renew_again" and outcome not in legal:
+            outcome = (outcome[0][::-1], outcome[1])
+        if outcome not in legal:
+            problems.append(f"{name}: {outcome}, not a serial outcome: {list(legal)}")
+    assert problems == [], "\n".join(problems)
+
+
+# 10e. The pages: the calendar's status button vs the package's delete page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_status_button_and_the_package_delete_page_at_once(alice, link, patient) -> None:
+    """Test 1 through the pages: they go through the same entry points, and
+    neither page answers 500."""
+    pages = [page_client(alice), page_client(alice)]
+    problems: list[str] = []
+    for status_delay, delete_delay in [(0.0, 0.0), (0.0, 0.0), (0.0, 0.01), (0.01, 0.0), (0.0, 0.02)]:
+        package = link(2, "200.00")
+        appointment = book_session(package)
+        attended, deleted = race_calls(
+            page(pages[0], f"/calendar/appointments/{appointment.pk}/status/", {"status": "attended"}),
+            page(pages[1], f"/patients/{patient.pk}/packages/{package.pk}/delete/"),
+            delays=[status_delay, delete_delay],
+        )
+        name = f"status {status_delay * 1000:.0f} ms / delete {delete_delay * 1000:.0f} ms late"
+        problems += [f"{name}: {p}" for r in (attended, deleted) if (p := problem(r))]
+        if not (attended.status == 200 and isinstance(attended.body, dict) and "calendarChanged" in attended.body):
+            problems.append(f"{name}: the status button did not change the status: {attended.body!r}")
+        if deleted.status != 302:
+            problems.append(f"{name}: the delete page answered {deleted.status}: {deleted.body!r}")
+        if found := drift(package):
+            problems.append(f"{name}: drift {found}")
+        current = fresh_appointment(appointment)
+        assert current is not None
+        gone = fresh_package(package).deleted_at is not None
+        # Deleted first: attended without a package. Attended first: the package stays (package_debited).
+        state = (current.status, current.patient_package_id, balances(package), unit_state(appointment))
+        wanted = (
+            ("attended", None, (0, 0, D("200.00")), None)
+            if gone
+            else ("attended", package.pk, (0, 1, D("100.00")), (package.pk, "debited"))
+        )
+        if state != wanted:
+            problems.append(f"{name}: deleted={gone}, left {state}, not {wanted}")
+    assert problems == [], "\n".join(problems)
+
+
+# 10f. Two evolution notes at once on the same session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_evolution_notes_at_once_debit_once(clients, link) -> None:
+    problems: list[str] = []
+    for delay in (0.0, 0.0, 0.005, 0.01):
+        package = link(2, "200.00")
+        appointment = book_session(package)
+        url = f"{appointment_url(appointment)}evolution-notes/"
+        replies = race_calls(
+            api(clients[0], "post", url, {"text": "Primeira nota."}),
+            api(clients[1], "post", url, {"text": "Segunda nota."}),
+            delays=[0, delay],
+        )
+        name = f"second note {delay * 1000:.0f} ms late"
+        problems += [f"{name}: {p}" for r in replies if (p := problem(r, "200"))]
+        if found := drift(package):
+            problems.append(f"{name}: drift {found}")
+        with scopes_disabled():
+            notes = EvolutionNote.objects.filter(appointment=appointment).count()
+        current = fresh_appointment(appointment)
+        state = (notes, current.status if current else None, ledger_kinds(package).count("debit"), balances(package))
+        wanted = (2, "attended", 1, (0, 1, D("100.00")))
+        if state != wanted:
+            problems.append(f"{name}: left {state}, not {wanted}")
     assert problems == [], "\n".join(problems)
