@@ -34,9 +34,8 @@ default, each on its own gunicorn started for it):
   `CONN_HEALTH_CHECKS`, or the settings' defaults when they are unset (with
   `clinic.settings_test`, `CONN_MAX_AGE` 0: one PostgreSQL connection per
   request);
-- "persistent": `CONN_MAX_AGE=60` and `CONN_HEALTH_CHECKS=true`
-  (`clinic/settings.py` reads both since commit 7bff694; at f28220b it read
-  only `CONN_MAX_AGE`, and the server's settings line below would say so).
+- "persistent": `CONN_MAX_AGE=60` and `CONN_HEALTH_CHECKS=true`, the
+  production default (the server's settings line below says what took).
 
 Before each, a short Python run with the server's environment prints the
 database settings it gets, and the script counts the PostgreSQL sessions
