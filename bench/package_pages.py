@@ -177,6 +177,7 @@ def _build_chunk(
                 sessions_total=plan.sessions,
                 sessions_booked=plan.reserves,
                 sessions_used=plan.debits,
+                last_seq=1 + plan.debits + plan.reserves,  # its entries: created, then one per session
                 amount_total=amount_total,
                 amount_open=amount_open,
                 created_by=owner,
@@ -212,6 +213,8 @@ def _build_chunk(
 
     usages: list[PackageUsage] = []
     entries: list[LedgerEntry] = []
+    # What each session takes of its package's budget: its one service line.
+    consumption = [{"service": service.pk, "quantity": 1, "unit_price": str(PRICE)}]
     queue = iter(appointments)
     for package, k in zip(packages, chunk, strict=True):
         plan = all_plans[k]
@@ -228,7 +231,9 @@ def _build_chunk(
                 usage = PackageUsage(
                     organization=organization,
                     package=package,
-                    appointment=appointment,
+                    session=appointment.pk,
+                    session_start=appointment.start,
+                    consumption=consumption,
                     state=UsageState.DEBITED,
                     amount=value,
                 )
@@ -237,7 +242,12 @@ def _build_chunk(
                 )
             else:
                 usage = PackageUsage(
-                    organization=organization, package=package, appointment=appointment, state=UsageState.RESERVED
+                    organization=organization,
+                    package=package,
+                    session=appointment.pk,
+                    session_start=appointment.start,
+                    consumption=consumption,
+                    state=UsageState.RESERVED,
                 )
                 entry = book.entry(EntryKind.RESERVE, appointment, booked=1, session=session)
             usages.append(usage)
@@ -290,7 +300,7 @@ class Book:
             package=self.package,
             seq=self.seq,
             kind=kind,
-            appointment=appointment,
+            session=appointment.pk if appointment else None,
             actor=self.actor,
             status=self.status,
             d_sessions_total=total,

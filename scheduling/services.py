@@ -474,11 +474,17 @@ def appointment_update(
     target = patient_package.pk if isinstance(patient_package, PatientPackage) else None
     locked = lock(appointments=[appointment.pk], packages=[target])
     current = locked.appointment(appointment.pk)
-    edits = {name: value for name, value in changes.items() if value is not None and not isinstance(value, Keep)}
-    if isinstance(patient_package, Keep) and set(edits) <= {"status"}:
+    # Arguments left out: KEEP for those that may be set to None (professional,
+    # room, package), None for the others.
+    only_status = (
+        isinstance(patient_package, Keep)
+        and all(isinstance(changes.get(name, KEEP), Keep) for name in ("professional", "room"))
+        and all(changes.get(name) is None for name in ("start", "end", "lines", "authorization", "notes"))
+    )
+    if only_status:
         # Only a status change (the API's PATCH {"status": ...}): the transition alone.
-        if "status" in edits:
-            set_status(current, locked=locked, status=str(edits["status"]), actor=actor)
+        if changes.get("status") is not None:
+            set_status(current, locked=locked, status=str(changes["status"]), actor=actor)
         return Booking(current, [])
     return update(current, locked=locked, actor=actor, patient_package=patient_package, **changes)  # type: ignore[arg-type]
 

@@ -246,3 +246,27 @@ def test_a_package_that_is_not_the_patient_s_is_a_field_error(
         assert list(response.json()["fields"]) == ["patient_package"]
     with scopes_disabled():
         assert not Appointment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_patch_can_take_the_professional_and_room_away(bob, patient, therapist, room_1, physio_service) -> None:
+    client = api_client(bob)
+    body = client.post(
+        "/api/v1/appointments/",
+        {
+            "patient": patient.pk, "professional": therapist.pk, "room": room_1.pk, "start": at(17, 9).isoformat(),
+            "services": [{"service": physio_service.pk}],
+        },
+        format="json",
+    ).json()  # fmt: skip
+    url = f"/api/v1/appointments/{body['id']}/"
+    response = client.patch(url, {"professional": None, "status": "confirmed"}, format="json")
+    assert (response.json()["professional"], response.json()["room"], response.json()["status"]) == (
+        None,
+        room_1.pk,
+        "confirmed",
+    )
+    assert client.patch(url, {"room": None}, format="json").json()["room"] is None
+    with scopes_disabled():
+        appointment = Appointment.objects.get(pk=body["id"])
+    assert (appointment.professional_id, appointment.room_id, appointment.status) == (None, None, "confirmed")
