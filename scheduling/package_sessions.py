@@ -25,7 +25,6 @@ from decimal import Decimal
 
 from clinic.models import User
 from packages.catalog.budget import AppointmentLine as BudgetLine
-from packages.catalog.budget import BudgetCheck
 from packages.catalog.models import Service
 from packages.patient_packages import consumption
 from packages.patient_packages.consumption import Session
@@ -66,11 +65,10 @@ def sync(
     status: AppointmentStatus,
     actor: User | None,
     lines: Sequence[BudgetLine] | None = None,
-) -> BudgetCheck | None:
+) -> None:
     """Put the appointment's unit in the state its status asks for, at its
     start and with its service lines (`lines`, when they were just written;
-    read from the database when a new unit needs them). Returns the budget
-    check of a new or rebooked unit."""
+    read from the database when a new unit needs them)."""
     usage = locked.usages.get(appointment.pk)
     wanted = wanted_state(appointment, status)
 
@@ -84,23 +82,18 @@ def sync(
         del locked.usages[appointment.pk]
         usage = None
     if wanted is None:
-        return None
+        return
     package = locked.packages[appointment.patient_package_id]  # type: ignore[index]
-    check = None
     if usage is None:
-        if wanted == UsageState.RESERVED:
-            usage, check = consumption.reserve(package, None, session=session(True), actor=actor)
-        else:
-            usage = consumption.debit(package, None, session=session(True), actor=actor)
-        locked.usages[appointment.pk] = usage
-        return check
+        take = consumption.reserve if wanted == UsageState.RESERVED else consumption.debit
+        locked.usages[appointment.pk] = take(package, None, session=session(True), actor=actor)
+        return
     if lines is not None or usage.session_start != appointment.start:
-        check = consumption.rebook(package, usage, session=session(True))
+        consumption.rebook(package, usage, session=session(True))
     if wanted == UsageState.DEBITED and usage.state == UsageState.RESERVED:
         consumption.debit(package, usage, session=session(False), actor=actor)
     elif wanted == UsageState.RESERVED and usage.state == UsageState.DEBITED:
         consumption.credit(package, usage, session=session(False), actor=actor)
-    return check
 
 
 def unlink(appointment: Appointment, *, locked: Locked, actor: User | None) -> None:

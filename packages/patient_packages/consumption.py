@@ -29,7 +29,7 @@ from typing import Any
 
 from clinic import money
 from clinic.models import User
-from packages.catalog.budget import AppointmentLine, BudgetCheck
+from packages.catalog.budget import AppointmentLine
 from packages.patient_packages import budgets
 from packages.patient_packages.errors import AppointmentHasOtherPackage, PackageExhausted
 from packages.patient_packages.ledger import Delta, append, require_active
@@ -59,13 +59,12 @@ class Session:
         return {"session": self.start.astimezone(dt.UTC).isoformat()}
 
 
-def _check(package: PatientPackage, session: Session, usage: PackageUsage | None) -> BudgetCheck:
-    """The budget with this session counted once, at its start, with its lines."""
-    check = budgets.session_check(
+def _check_budget(package: PatientPackage, session: Session, usage: PackageUsage | None) -> None:
+    """Refuse what the budget limits do not allow: this session counted once,
+    at its start, with its lines."""
+    budgets.session_check(
         package, session.lines, when=session.start, exclude_session=session.id if usage is not None else None
-    )
-    check.raise_if_exceeded()
-    return check
+    ).raise_if_exceeded()
 
 
 def _owned(package: PatientPackage, usage: PackageUsage | None) -> PackageUsage | None:
@@ -76,14 +75,14 @@ def _owned(package: PatientPackage, usage: PackageUsage | None) -> PackageUsage 
 
 
 def reserve(package: PatientPackage, usage: PackageUsage | None, *, session: Session, actor: User | None
-            ) -> tuple[PackageUsage, BudgetCheck | None]:  # fmt: skip
+            ) -> PackageUsage:  # fmt: skip
     """The session takes one unit of the package (booking). A unit the
     session already holds is kept as it is."""
     usage = _owned(package, usage)
     if usage is not None:
-        return usage, None
+        return usage
     require_active(package)
-    check = _check(package, session, None)
+    _check_budget(package, session, None)
     if package.sessions_available < 1:
         raise PackageExhausted()
     usage = PackageUsage.objects.create(
@@ -95,7 +94,7 @@ def reserve(package: PatientPackage, usage: PackageUsage | None, *, session: Ses
         state=UsageState.RESERVED,
     )
     append(package, EntryKind.RESERVE, Delta(booked=1), actor=actor, session=session.id, details=session.details)
-    return usage, check
+    return usage
 
 
 def debit(package: PatientPackage, usage: PackageUsage | None, *, session: Session, actor: User | None
@@ -106,7 +105,7 @@ def debit(package: PatientPackage, usage: PackageUsage | None, *, session: Sessi
         return usage
     require_active(package)
     if usage is None:
-        _check(package, session, None)
+        _check_budget(package, session, None)
         if package.sessions_available < 1:
             raise PackageExhausted()
     value = money.next_session_value(package.amount_open, package.sessions_remaining)
@@ -168,7 +167,7 @@ def release(package: PatientPackage, usage: PackageUsage, *, session: Session, a
     return usage
 
 
-def rebook(package: PatientPackage, usage: PackageUsage, *, session: Session) -> BudgetCheck | None:
+def rebook(package: PatientPackage, usage: PackageUsage, *, session: Session) -> None:
     """The session moved or its lines changed: check the budget with its new
     lines, in its new month for a monthly plan (this session counted once),
     and keep both on the unit. The balances do not change, so the ledger has
@@ -176,8 +175,8 @@ def rebook(package: PatientPackage, usage: PackageUsage, *, session: Session) ->
     _owned(package, usage)
     new_lines = usage.consumption != session.consumption
     new_cycle = budgets.budget_window(package, usage.session_start) != budgets.budget_window(package, session.start)
-    check = _check(package, session, usage) if new_lines or new_cycle else None
+    if new_lines or new_cycle:
+        _check_budget(package, session, usage)
     if new_lines or usage.session_start != session.start:
         usage.session_start, usage.consumption = session.start, session.consumption
         usage.save(update_fields=["session_start", "consumption", "updated_at"])
-    return check

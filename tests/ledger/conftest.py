@@ -68,7 +68,7 @@ class Units:
             return step(locked, usage, session=s, **kwargs)
 
     def reserve(self, package: PatientPackage, s: Session, actor: User | None = None) -> PackageUsage:
-        return self._run(consumption.reserve, package, s, actor=actor)[0]  # type: ignore[index]
+        return self._run(consumption.reserve, package, s, actor=actor)  # type: ignore[return-value]
 
     def debit(self, package: PatientPackage, s: Session, actor: User | None = None) -> PackageUsage:
         return self._run(consumption.debit, package, s, actor=actor)  # type: ignore[return-value]
