@@ -77,7 +77,9 @@ def test_link_ten_sessions_with_dates_then_attend_one(page, screenshot_dir) -> N
     expect(modal.get_by_test_id("current-status")).to_have_attribute("data-status", "attended")
 
     page.goto(page.base_url + f"/patients/{patient.pk}/packages/")
-    expect(page.get_by_text(re.compile(r"9 (de|of) 10"))).to_be_visible()
+    expect(page.get_by_test_id("package-balance")).to_have_text(re.compile(r"^9 (de|of) 10$"))
+    # 10 sessions, 1 used, the other 9 booked: none free to book, said beside it.
+    expect(page.get_by_test_id("package-free")).to_have_text(re.compile(r"0 (livre para agendar|free to book)"))
     page.screenshot(path=str(screenshot_dir / "package-after-attended.png"), full_page=True)
     package.refresh_from_db()
     assert (package.sessions_used, package.sessions_booked, package.sessions_remaining) == (1, 9, 9)
