@@ -161,7 +161,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         data = dict(payload.validated_data)
         booking = services.appointment_book(
             clinic=request.clinic,  # type: ignore[attr-defined]
-            actor=request.user,
+            actor=request.user,  # type: ignore[arg-type]
             lines=_lines(data.pop("services")),
             **data,
         )

@@ -368,10 +368,9 @@ def book(
     return Booking(appointment, _warnings(appointment), written)
 
 
-@entry_point
-def appointment_book(**arguments: object) -> Booking:
-    """Book an appointment (`book`'s arguments)."""
-    return book(**arguments)  # type: ignore[arg-type]
+# Book an appointment: `book` as an entry point (its `locked` is for the
+# entry points that compose bookings: a series, a package's dates).
+appointment_book = entry_point(book)
 
 
 # Changing an appointment
@@ -466,27 +465,31 @@ def appointment_update(
     *,
     appointment: Appointment,
     actor: User | None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    professional: Professional | Keep | None = KEEP,
+    room: Room | Keep | None = KEEP,
+    lines: Sequence[LineInput] | None = None,
     patient_package: PatientPackage | Keep | None = KEEP,
-    **changes: object,
+    authorization: str | None = None,
+    notes: str | None = None,
+    status: str | None = None,
 ) -> Booking:
     """Move, resize or edit an appointment and, with `status`, change its
-    status too, all or nothing (`update`'s arguments)."""
+    status too, all or nothing. Arguments left out stay as they are."""
     target = patient_package.pk if isinstance(patient_package, PatientPackage) else None
     locked = lock(appointments=[appointment.pk], packages=[target])
     current = locked.appointment(appointment.pk)
-    # Arguments left out: KEEP for those that may be set to None (professional,
-    # room, package), None for the others.
-    only_status = (
-        isinstance(patient_package, Keep)
-        and all(isinstance(changes.get(name, KEEP), Keep) for name in ("professional", "room"))
-        and all(changes.get(name) is None for name in ("start", "end", "lines", "authorization", "notes"))
-    )
-    if only_status:
+    kept = (professional, room, patient_package)
+    if all(isinstance(value, Keep) for value in kept) and (start, end, lines, authorization, notes) == (None,) * 5:
         # Only a status change (the API's PATCH {"status": ...}): the transition alone.
-        if changes.get("status") is not None:
-            set_status(current, locked=locked, status=str(changes["status"]), actor=actor)
+        if status is not None:
+            set_status(current, locked=locked, status=status, actor=actor)
         return Booking(current, [])
-    return update(current, locked=locked, actor=actor, patient_package=patient_package, **changes)  # type: ignore[arg-type]
+    return update(
+        current, locked=locked, actor=actor, start=start, end=end, professional=professional, room=room,
+        lines=lines, patient_package=patient_package, authorization=authorization, notes=notes, status=status,
+    )  # fmt: skip
 
 
 def set_status(appointment: Appointment, *, locked: Locked, status: str, actor: User | None) -> Appointment:

@@ -265,7 +265,7 @@ class PatientPackageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
         package = ledger.package_link(
             patient=patient,
             clinic=request.clinic,  # type: ignore[attr-defined]
-            actor=request.user,
+            actor=request.user,  # type: ignore[arg-type]
             **data,
         )
         return self._respond(package, status.HTTP_201_CREATED)

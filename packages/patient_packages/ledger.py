@@ -262,10 +262,8 @@ def link(
     return package
 
 
-@entry_point
-def package_link(**arguments: Any) -> PatientPackage:
-    """Link a package to a patient (K1): `link`'s arguments."""
-    return link(**arguments)
+# Link a package to a patient (K1): `link` as an entry point.
+package_link = entry_point(link)
 
 
 # Manual changes (K5, K7)
