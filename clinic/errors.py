@@ -42,6 +42,15 @@ class ApplicationError(Exception):
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "detail": self.detail, "fields": self.fields}
 
+    @property
+    def summary(self) -> str:
+        """One line for a toast, a message or a batch row: the fields' reasons
+        of a validation error ("Some fields are not valid." says nothing), the
+        detail of any other refusal."""
+        if self.code == "validation_error" and self.fields:
+            return " ".join(message for messages in self.fields.values() for message in messages)
+        return self.detail
+
     @classmethod
     def from_django(cls, error: DjangoValidationError) -> ValidationFailed:
         """Wrap a Django ValidationError (from `full_clean`) keeping its per-field messages."""

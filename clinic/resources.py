@@ -234,11 +234,7 @@ def professional_update(
 @transaction.atomic
 def professional_set_active(*, professional: Professional, is_active: bool) -> Professional:
     """Deactivate (no new bookings; history and links stay) or reactivate."""
-    professional = Professional.objects.select_for_update().get(pk=professional.pk)
-    if professional.is_active != is_active:
-        professional.is_active = is_active
-        professional.save(update_fields=["is_active"])
-    return professional
+    return professional_update(professional=professional, is_active=is_active)
 
 
 def _validate_room(room: Room) -> None:
@@ -285,8 +281,4 @@ def room_update(
 
 @transaction.atomic
 def room_set_active(*, room: Room, is_active: bool) -> Room:
-    room = Room.objects.select_for_update().get(pk=room.pk)
-    if room.is_active != is_active:
-        room.is_active = is_active
-        room.save(update_fields=["is_active"])
-    return room
+    return room_update(room=room, is_active=is_active)

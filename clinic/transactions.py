@@ -72,7 +72,6 @@ def entry_point(function: Callable[P, R]) -> Callable[P, R]:
                     raise Busy() from error
         raise AssertionError("unreachable")
 
-    run.is_entry_point = True  # type: ignore[attr-defined]
     return run
 
 

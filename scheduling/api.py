@@ -26,7 +26,7 @@ from scheduling.models import Appointment, AppointmentStatus, EvolutionNote
 
 class LineSerializer(serializers.Serializer):
     service = TenantPrimaryKeyField(Service)
-    quantity = serializers.IntegerField(min_value=1, default=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=services.MAX_QUANTITY, default=1)
     price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
 
 
@@ -209,7 +209,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
             professional=data.get("professional", KEEP),
             room=data.get("room", KEEP),
         )
-        rows = selectors.appointment_list().filter(pk__in=[a.pk for a in changed])
+        rows = selectors.appointment_list().filter(pk__in=[booking.appointment.pk for booking in changed])
         return Response(AppointmentSerializer(rows, many=True).data)
 
     @extend_schema(request=EvolutionNoteSerializer, responses=EvolutionNoteSerializer(many=True))

@@ -30,7 +30,7 @@ SERIES = [
 
 
 def seed_statuses(organization: Organization) -> None:
-    """The demo's custom status (once; saving it also sets up the built-ins)."""
+    """The demo's custom status, once (the built-ins came with the organization)."""
     if not AppointmentStatus.objects.filter(code=CHARGED_ABSENCE).exists():
         services.appointment_status_save(
             organization=organization,

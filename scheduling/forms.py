@@ -27,7 +27,7 @@ from packages.patient_packages.models import PackageStatus, PatientPackage
 from patients.models import Patient
 from scheduling.models import AppointmentStatus
 from scheduling.recurrence import MAX_OCCURRENCES, Recurrence
-from scheduling.services import LineInput
+from scheduling.services import MAX_QUANTITY, LineInput
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -62,7 +62,7 @@ class LineForm(forms.Form):
     service: forms.ModelChoiceField[Service] = forms.ModelChoiceField(
         label=_("Service"), queryset=Service.objects.none(), widget=ServiceSelect
     )
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=99, initial=1)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY, initial=1)
     price = forms.DecimalField(
         label=_("Unit price"),
         max_digits=12,

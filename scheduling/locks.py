@@ -51,6 +51,7 @@ class Locked:
     appointments: dict[int, Appointment] = field(default_factory=dict)
     packages: dict[int, PatientPackage] = field(default_factory=dict)
     usages: dict[int, PackageUsage] = field(default_factory=dict)
+    patient: int | None = None  # whose row is locked, for a service chain
 
     def appointment(self, pk: int) -> Appointment:
         try:
@@ -71,9 +72,10 @@ def lock(
     """Lock in the project's order and return what is held. Appointments that
     no longer exist are left out (`Locked.appointment` says so)."""
     require_transaction()
+    held = Locked()
     if patient is not None:
         Patient.objects.select_for_update(no_key=True).filter(pk=patient).values_list("pk", flat=True).first()
-    held = Locked()
+        held.patient = patient
     appointment_ids = sorted(set(appointments))
     if appointment_ids:
         # Only the rows: a status change needs nothing else, and building the

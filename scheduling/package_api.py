@@ -24,11 +24,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clinic.api.fields import TenantPrimaryKeyField
-from clinic.errors import ValidationFailed
 from clinic.permissions import Perm
 from packages.patient_packages.api import PatientPackageSerializer
 from packages.patient_packages.api import PatientPackageViewSet as BasePatientPackageViewSet
-from packages.patient_packages.models import PatientPackage
 from scheduling import services
 from scheduling.models import Appointment
 
@@ -46,12 +44,10 @@ class PatientPackageViewSet(BasePatientPackageViewSet):
         "credit": Perm.BOOK_APPOINTMENTS,
     }
 
-    def _appointment(self, request: Request, package: PatientPackage) -> Appointment:
+    def _appointment(self, request: Request) -> Appointment:
         payload = AppointmentActionSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         appointment: Appointment = payload.validated_data["appointment"]
-        if appointment.patient_id != package.patient_id:
-            raise ValidationFailed(fields={"appointment": ["This appointment is another patient's."]})
         return appointment
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -63,7 +59,7 @@ class PatientPackageViewSet(BasePatientPackageViewSet):
     def debit(self, request: Request, pk: str | None = None) -> Response:
         """Pay the appointment's session from this package (idempotent)."""
         package = self.get_object()
-        appointment = self._appointment(request, package)
+        appointment = self._appointment(request)
         services.appointment_pay_from_package(appointment=appointment, package=package, actor=request.user)  # type: ignore[arg-type]
         return self._respond(package)
 
@@ -72,6 +68,6 @@ class PatientPackageViewSet(BasePatientPackageViewSet):
     def credit(self, request: Request, pk: str | None = None) -> Response:
         """Undo the payment of the appointment's session from this package (idempotent)."""
         package = self.get_object()
-        appointment = self._appointment(request, package)
+        appointment = self._appointment(request)
         services.appointment_unpay_from_package(appointment=appointment, package=package, actor=request.user)  # type: ignore[arg-type]
         return self._respond(package)

@@ -28,7 +28,7 @@ from packages.catalog.budget import AppointmentLine as BudgetLine
 from packages.catalog.models import Service
 from packages.patient_packages import consumption
 from packages.patient_packages.consumption import Session
-from packages.patient_packages.models import PatientPackage, UsageState
+from packages.patient_packages.models import LIVE_STATES, PatientPackage, UsageState
 from scheduling.locks import Locked
 from scheduling.models import Appointment, AppointmentLine, AppointmentStatus
 
@@ -119,10 +119,7 @@ def sessions_reconcile(package: PatientPackage) -> SessionDrift:
     linked to it, in the state its status asks for, and that every
     appointment linked to it that should hold a unit holds one."""
     statuses = {status.code: status for status in AppointmentStatus.objects.all()}
-    units = {
-        usage.session: usage.state
-        for usage in package.usages.filter(state__in=[UsageState.RESERVED, UsageState.DEBITED])
-    }
+    units = {usage.session: usage.state for usage in package.usages.filter(state__in=LIVE_STATES)}
     linked = {appointment.pk: appointment for appointment in Appointment.objects.filter(patient_package=package)}
     drift = SessionDrift(package)
     for session, unit_state in units.items():

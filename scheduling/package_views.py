@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.errors import ApplicationError, add_to_form
 from clinic.permissions import Perm, request_has_perm, require_perm
-from packages.patient_packages import ledger
+from packages.patient_packages import budgets, ledger
 from packages.patient_packages.forms import preview_prices, price_preview
 from packages.patient_packages.views import actor, current_clinic, get_package_for_user, link_form, list_url
 from patients.views import get_patient_for_user
@@ -90,6 +90,7 @@ def package_delete(request: HttpRequest, patient_id: int, package_id: int) -> Ht
     context = {
         "patient": patient,
         "package": package,
+        "balance": budgets.balances([package])[package.pk],
         "was_debited": package.was_debited,  # type: ignore[attr-defined]
         "can_change": request_has_perm(request, Perm.CHANGE_PACKAGE_VALUES),
         "currency": package.clinic.currency,

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from clinic.errors import ApplicationError, ValidationFailed
 from clinic.models import Clinic, Professional, Room, User
-from clinic.transactions import entry_point
+from clinic.transactions import Retry, entry_point
 from clinic.unset import KEEP, Keep
 from packages.catalog.models import PackageTemplate
 from packages.catalog.selectors import service_for_clinic
@@ -121,7 +121,7 @@ def _each_row(count: int, step: Any) -> tuple[list[Any], list[RowError]]:
             with transaction.atomic():
                 done.append(step(index))
         except ApplicationError as error:
-            errors.append(RowError(index, services.error_message(error)))
+            errors.append(RowError(index, error.summary))
     return done, errors
 
 
@@ -160,7 +160,9 @@ def appointment_book_series(
     """Book a recurring series. All or nothing, unless `skip_conflicts` leaves
     out the dates that collide (after the user saw them in the preview)."""
     starts = occurrences(rule, ZoneInfo(clinic.time_zone))
-    locked = lock(packages=[patient_package.pk if patient_package else None])
+    # A series of a trigger service links one chained package: the patient's lock first.
+    chain = patient_package is None and services.trigger_template(clinic, lines) is not None
+    locked = lock(packages=[patient_package.pk if patient_package else None], patient=patient.pk if chain else None)
     series = AppointmentSeries.objects.create(organization_id=clinic.organization_id, rule=rule.as_dict())
     rows = [{"start": start} if duration is None else {"start": start, "end": start + duration} for start in starts]
     result = _book_rows(
@@ -172,6 +174,16 @@ def appointment_book_series(
     return result.bookings
 
 
+def _following(anchor: Appointment) -> list[int]:
+    """This occurrence and the later ones of its series that are not cancelled."""
+    return list(
+        Appointment.objects.filter(series_id=anchor.series_id, start__gte=anchor.start)
+        .exclude(status="cancelled")
+        .order_by("start")
+        .values_list("pk", flat=True)
+    )
+
+
 @entry_point
 def appointment_update_following(
     *,
@@ -181,41 +193,46 @@ def appointment_update_following(
     professional: Professional | Keep | None = KEEP,
     room: Room | Keep | None = KEEP,
     this: dict[str, Any] | None = None,
-) -> list[Appointment]:
+) -> list[services.Booking]:
     """Change this occurrence and the following ones of its series: a new time
-    of day (each keeps its date), professional or room (A3). `this` holds
-    further changes for this occurrence only (`services.update`'s
-    arguments), made in the same transaction: all or nothing."""
+    of day (each keeps its date and its duration), professional or room (A3).
+    `this` holds further changes for this occurrence only (`services.update`'s
+    arguments: a new duration, lines, package...), made in the same
+    transaction: all or nothing. Returns this occurrence's booking first."""
     if appointment.series_id is None:
         raise ValidationFailed(_("This appointment is not part of a series."), code="not_a_series")
-    tz = ZoneInfo(appointment.clinic.time_zone)
-    following = list(
-        Appointment.objects.filter(series_id=appointment.series_id, start__gte=appointment.start)
-        .exclude(status="cancelled")
-        .order_by("start")
-        .values_list("pk", flat=True)
-    )
     this = dict(this or {})
     target = this.get("patient_package")
+    following = _following(appointment)
     locked = lock(appointments=[appointment.pk, *following],
                   packages=[target.pk if isinstance(target, PatientPackage) else None])  # fmt: skip
-    ordered = sorted(
-        (locked.appointments[pk] for pk in {appointment.pk, *following} if pk in locked.appointments),
-        key=lambda occurrence: (occurrence.pk != appointment.pk, occurrence.start),
-    )
+    anchor = locked.appointment(appointment.pk)  # deleted meanwhile: 409
+    # The series may have changed while this waited (an occurrence moved in or
+    # out of the range, one was cancelled): start again with what it is now.
+    if set(_following(anchor)) - set(locked.appointments):
+        raise Retry()
+    tz = ZoneInfo(anchor.clinic.time_zone)
+    ordered = [anchor, *sorted(
+        (occurrence for pk, occurrence in locked.appointments.items()
+         if pk != anchor.pk and occurrence.series_id == anchor.series_id and occurrence.start >= anchor.start
+         and occurrence.status != "cancelled"),
+        key=lambda occurrence: occurrence.start,
+    )]  # fmt: skip
 
-    def change(index: int) -> Appointment:
+    def change(index: int) -> services.Booking:
         occurrence = ordered[index]
-        changes: dict[str, Any] = dict(this) if occurrence.pk == appointment.pk else {}
+        changes: dict[str, Any] = dict(this) if occurrence is anchor else {}
         if time is not None:
-            local = (changes.get("start") or occurrence.start).astimezone(tz)
+            # Each keeps its date and duration; this occurrence its new one, if `this` gives it.
+            begins, ends = changes.get("start") or occurrence.start, changes.get("end") or occurrence.end
+            local = begins.astimezone(tz)
             start = dt.datetime.combine(local.date(), time, tzinfo=tz)
-            changes |= {"start": start, "end": start + (occurrence.end - occurrence.start)}
+            changes |= {"start": start, "end": start + (ends - begins)}
         if not isinstance(professional, Keep):
             changes["professional"] = professional
         if not isinstance(room, Keep):
             changes["room"] = room
-        return services.update(occurrence, locked=locked, actor=actor, **changes).appointment
+        return services.update(occurrence, locked=locked, actor=actor, **changes)
 
     changed, errors = _each_row(len(ordered), change)
     if errors:
@@ -253,8 +270,8 @@ def package_link_with_dates(
         patient=patient, clinic=clinic, actor=actor, template=template, sessions=sessions, total_price=total_price,
         **link,
     )  # fmt: skip
-    items = package.terms.get("items") or []
-    service_id = service_id or (items[0]["service"] if items else None)
+    item = package.session_item
+    service_id = service_id or (item["service"] if item else None)
     if service_id is None:
         raise ValidationFailed(fields={"service": [_("Choose the service of the sessions.")]})
     service = service_for_clinic(clinic=clinic, service_id=service_id)

@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from clinic.errors import ApplicationError, NotFound, ValidationFailed, full_clean
+from clinic.errors import NotFound, ValidationFailed, full_clean
 from clinic.models import Clinic, Organization, Professional, Room, User
 from clinic.selectors import professional_is_working
 from clinic.transactions import Retry, entry_point
@@ -60,6 +60,11 @@ BUILTIN_STATUSES = {
     BuiltinStatus.JUSTIFIED_ABSENCE: ("#d97706", False, True, 50),
     BuiltinStatus.CANCELLED: ("#6b7280", False, True, 60),
 }
+# Units of one service in one appointment: more is a typing mistake.
+MAX_QUANTITY = 99
+# The years a session can be in: year 1 or 9999 is a typing mistake (and
+# 9999-12-31 plus a session's duration is past what a date can hold).
+YEARS = range(2000, 2101)
 # The transition table: a cancelled appointment is over; everything else can
 # move to any status (clinics correct a wrongly marked session all the time).
 TERMINAL = {BuiltinStatus.CANCELLED}
@@ -133,6 +138,16 @@ def appointment_status_save(
         status.color = color
         status.save()
         return status
+    elif (status.debits, status.releases) != (debits, releases) and Appointment.objects.filter(
+        status=status.code
+    ).exists():
+        # Its appointments' package sessions follow what it does: changing that
+        # would silently rewrite their packages' balances and history.
+        raise ValidationFailed(
+            _("Appointments have this status: what it does to their packages cannot change. Create a new status."),
+            code="status_in_use",
+            fields={"debits": [_("This status is in use.")]},
+        )
     status.name, status.color, status.debits, status.releases = name.strip(), color, debits, releases
     full_clean(status)
     status.save()
@@ -173,8 +188,8 @@ def _lines(clinic: Clinic, lines: Sequence[LineInput]) -> ParsedLines:
     for line in lines:
         if line.service.pk not in visible:
             errors.append(_("Unknown service."))
-        elif line.quantity < 1:
-            errors.append(_("The quantity must be at least 1."))
+        elif not 1 <= line.quantity <= MAX_QUANTITY:
+            errors.append(_("The quantity goes from 1 to %(max)s.") % {"max": MAX_QUANTITY})
         else:
             price = line.service.price if line.price is None else line.price
             if price < 0:
@@ -183,6 +198,16 @@ def _lines(clinic: Clinic, lines: Sequence[LineInput]) -> ParsedLines:
     if errors:
         raise ValidationFailed(fields={"services": errors})
     return result
+
+
+def _check_years(**moments: dt.datetime | None) -> None:
+    errors = {
+        name: [_("Choose a date between %(first)s and %(last)s.") % {"first": YEARS[0], "last": YEARS[-1]}]
+        for name, moment in moments.items()
+        if moment is not None and moment.year not in YEARS
+    }
+    if errors:
+        raise ValidationFailed(fields=errors)
 
 
 def _write_lines(appointment: Appointment, parsed: ParsedLines) -> list[AppointmentLine]:
@@ -253,14 +278,20 @@ def _warnings(appointment: Appointment) -> list[str]:
     return warnings
 
 
-def _patients_package(package: PatientPackage | None, patient: Patient) -> None:
-    if package is None or package.patient_id != patient.pk or package.deleted_at is not None:
-        raise ValidationFailed(fields={"patient_package": [_("Choose one of this patient's packages.")]})
+def _is_patients(package: PatientPackage | None, patient_id: int) -> bool:
+    """A live package of the patient (read under its lock)."""
+    return package is not None and package.patient_id == patient_id and package.deleted_at is None
 
 
-def _trigger_template(clinic: Clinic, parsed: ParsedLines) -> PackageTemplate | None:
-    """The template whose trigger service this booking books (S5), if any."""
-    service_ids = [service.pk for service, _quantity, _price in parsed]
+def _not_patients_package() -> ValidationFailed:
+    return ValidationFailed(fields={"patient_package": [_("Choose one of this patient's packages.")]})
+
+
+def trigger_template(clinic: Clinic, lines: Sequence[LineInput]) -> PackageTemplate | None:
+    """The template whose trigger service a booking of these lines books
+    (S5), if any: that booking links the template's package, under the
+    patient's lock (`lock(patient=...)`)."""
+    service_ids = [line.service.pk for line in lines]
     return (
         catalog.visible_templates(clinic=clinic)
         .filter(trigger_service_id__in=service_ids, is_active=True)
@@ -276,6 +307,8 @@ def _chained_package(
     new one linked now. Runs under the patient's row lock (`lock(patient=)`):
     a second booking of the trigger service waits there and finds the
     package the first one linked."""
+    if locked.patient != patient.pk:
+        raise RuntimeError("a booking that may link a chained package needs the patient's lock")
     existing = (
         PatientPackage.objects.filter(
             patient=patient, template=template, status=PackageStatus.ACTIVE, deleted_at__isnull=True
@@ -286,7 +319,11 @@ def _chained_package(
     )
     if existing is not None:
         locked.add_packages(lock_packages([existing]))
-        return locked.packages[existing]
+        package = locked.packages.get(existing)
+        # Read again under its lock: deleted or deactivated meanwhile, it is
+        # no longer the patient's active package, and a new one is linked.
+        if package is not None and package.status == PackageStatus.ACTIVE and package.deleted_at is None:
+            return package
     package = ledger.link(patient=patient, clinic=clinic, actor=actor, template=template)
     locked.add_packages({package.pk: package})
     return package
@@ -313,6 +350,7 @@ def book(
     """Step: book an appointment; linked to a package, it takes one of its
     sessions. `locked` is what the caller already holds (a series, the link
     of a package with its dates); otherwise the step takes its own locks."""
+    _check_years(start=start, end=end)
     parsed = _lines(clinic, lines)
     if end is None:
         end = start + dt.timedelta(minutes=sum(s.duration_minutes * q for s, q, _p in parsed))
@@ -329,12 +367,10 @@ def book(
         raise ValidationFailed(fields=errors)
     status_row = status_for_code(status)
 
-    template = _trigger_template(clinic, parsed) if patient_package is None and chain else None
+    template = trigger_template(clinic, lines) if patient_package is None and chain else None
     if locked is None:
         locked = lock(packages=[patient_package.pk if patient_package else None],
                       patient=patient.pk if template else None)  # fmt: skip
-    elif patient_package is not None and patient_package.pk not in locked.packages:
-        locked.add_packages(lock_packages([patient_package.pk]))
     if template is not None:
         patient_package = _chained_package(patient, clinic, template, actor, locked)
     package = None
@@ -342,7 +378,8 @@ def book(
         # Checked under the lock: it may have been deleted meanwhile (or the
         # caller only knew its id: the API's `patient_package`).
         package = locked.packages.get(patient_package.pk)
-        _patients_package(package, patient)
+        if not _is_patients(package, patient.pk):
+            raise _not_patients_package()
 
     appointment = Appointment(
         organization_id=clinic.organization_id,
@@ -352,14 +389,13 @@ def book(
         room_id=room.pk if room else (package.room_id if package else None),
         start=start,
         end=end,
-        status=status,
-        holds_slot=status != BuiltinStatus.CANCELLED,
         patient_package=package,
         authorization=authorization.strip() or (package.authorization if package else ""),
         notes=notes.strip(),
         series=series,
         created_by=actor,
     )
+    _take_status(appointment, status_row)
     _save_without_overlap(appointment, clinic)
     written = _write_lines(appointment, parsed)
     package_sessions.sync(
@@ -374,6 +410,20 @@ appointment_book = entry_point(book)
 
 
 # Changing an appointment
+
+
+def _take_status(appointment: Appointment, status: AppointmentStatus) -> list[str]:
+    """Give the appointment its status and what follows from it; returns the
+    fields changed. A cancelled appointment frees its slot. A releasing
+    status gives a payment from the package back (the session is credited),
+    so booking the session again reserves it instead of debiting it again."""
+    appointment.status = status.code
+    appointment.holds_slot = status.code != BuiltinStatus.CANCELLED
+    changed = ["status", "holds_slot"]
+    if status.releases and appointment.paid_from_package:
+        appointment.paid_from_package = False
+        changed.append("paid_from_package")
+    return changed
 
 
 def _transition(appointment: Appointment, code: str) -> AppointmentStatus:
@@ -404,6 +454,7 @@ def update(
     """Step: move, resize, edit and (with `status`) change the status of a
     locked appointment, with the same rules as booking (double booking,
     budget). Arguments left out stay as they are."""
+    _check_years(start=start, end=end)
     clinic = appointment.clinic
     errors: dict[str, list[str]] = {}
     if start is not None:
@@ -425,8 +476,8 @@ def update(
     if not isinstance(patient_package, Keep):
         if patient_package is not None:
             package = locked.packages.get(patient_package.pk)
-            if package is None or package.patient_id != appointment.patient_id or package.deleted_at is not None:
-                errors["patient_package"] = [_("Choose one of this patient's packages.")]
+            if not _is_patients(package, appointment.patient_id):
+                errors |= _not_patients_package().fields
             patient_package = package
         if appointment.patient_package_id != (patient_package.pk if patient_package else None):
             appointment.patient_package = patient_package
@@ -442,8 +493,7 @@ def update(
         status_row = _transition(appointment, status)
     else:
         status_row = status_for_code(appointment.status, active_only=False)
-    appointment.status = status_row.code
-    appointment.holds_slot = status_row.code != BuiltinStatus.CANCELLED
+    _take_status(appointment, status_row)
     _save_without_overlap(appointment, clinic)
     written = None
     if parsed is not None:
@@ -497,9 +547,7 @@ def set_status(appointment: Appointment, *, locked: Locked, status: str, actor: 
     if status == appointment.status:
         return appointment
     status_row = _transition(appointment, status)
-    appointment.status = status_row.code
-    appointment.holds_slot = status_row.code != BuiltinStatus.CANCELLED
-    appointment.save(update_fields=["status", "holds_slot"])
+    appointment.save(update_fields=_take_status(appointment, status_row))
     package_sessions.sync(appointment, locked=locked, status=status_row, actor=actor)
     return appointment
 
@@ -543,8 +591,10 @@ def evolution_note_add(*, appointment: Appointment, author: User, text: str) -> 
 
 
 def _pay_target(appointment: Appointment, package: PatientPackage | None) -> None:
-    if package is None or package.patient_id != appointment.patient_id or package.deleted_at is not None:
-        raise ValidationFailed(fields={"patient_package": [_("Choose one of this patient's packages.")]})
+    if package is not None and package.patient_id != appointment.patient_id:
+        raise ValidationFailed(fields={"appointment": [_("This appointment is another patient's.")]})
+    if package is None or not _is_patients(package, appointment.patient_id):
+        raise _not_patients_package()
     if appointment.patient_package_id not in (None, package.pk):
         raise AppointmentHasOtherPackage()
 
@@ -618,14 +668,9 @@ def patient_package_delete(*, package: PatientPackage, actor: User | None) -> Pa
     if ledger.was_debited(current):
         raise PackageDebited()
     for appointment in locked.appointments.values():
+        if appointment.patient_package_id != package.pk:
+            continue  # moved to another package while this waited: no longer this one's
         package_sessions.unlink(appointment, locked=locked, actor=actor)
         appointment.patient_package, appointment.paid_from_package = None, False
         appointment.save(update_fields=["patient_package", "paid_from_package"])
     return ledger.mark_deleted(current, actor=actor)
-
-
-def error_message(error: ApplicationError) -> str:
-    """One line for a toast or a batch row: the detail, or the field messages."""
-    if not error.fields or error.code != "validation_error":
-        return error.detail
-    return " ".join(message for messages in error.fields.values() for message in messages)

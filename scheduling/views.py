@@ -36,6 +36,7 @@ from clinic.models import Clinic, User
 from clinic.permissions import Perm, request_has_perm, require_perm
 from clinic.selectors import professionals_for_clinic, rooms_for_clinic
 from packages.patient_packages import budgets
+from packages.patient_packages.models import PatientPackage
 from patients.models import AccessChannel, Patient
 from patients.selectors import patient_search as patients_matching
 from patients.services import access_log_record
@@ -449,23 +450,30 @@ def _package_rows(
     # A monthly plan's limits are per month: the month of the start typed so far.
     when = _form_start(form) or (appointment.start if appointment else timezone.now())
     taken = budgets.budget_taken(offered, when=when, exclude_session=appointment.pk if appointment else None)
-    balances = budgets.balances(offered, when=when)
-    rows = [
-        {
-            "package": package,
-            "balance": balances[package.pk],
-            "check": budgets.session_check(package, lines_typed, when=when, taken=taken[package.pk]),
-        }
-        for package in offered
-    ]
+    # The balance is the package's as it is now; the bar, the same sessions
+    # with this appointment counted once (its typed lines, not its stored ones).
+    balances = budgets.balances(offered, when=when, taken=None if appointment else taken)
+    rows: list[dict[str, Any]] = []
+    bookable: list[PatientPackage] = []
+    for package in offered:
+        check = budgets.session_check(package, lines_typed, when=when, taken=taken[package.pk])
+        own = current is not None and package.pk == current.pk
+        rows.append({"package": package, "balance": balances[package.pk], "check": check})
+        if check.ok or own:
+            bookable.append(package)
+    # Chosen for the user: the first package this booking fits (a used-up one
+    # is listed, its bar saying why); if none fits, still the first, so that
+    # saving says what the budget refuses rather than booking the session
+    # without its package. A choice the user made stays.
+    default = bookable[0] if bookable else (offered[0] if offered else None)
     if form.is_bound and "patient_package" in form.data:
         chosen = str(form.data.get("patient_package") or "")
         offered_ids = {str(p.pk) for p in offered}
-        selected = chosen if chosen in offered_ids or chosen == "" else (str(offered[0].pk) if offered else "")
+        selected = chosen if chosen in offered_ids or chosen == "" else (str(default.pk) if default else "")
     elif appointment is not None:
         selected = str(appointment.patient_package_id or "")
     else:
-        selected = str(offered[0].pk) if offered else ""
+        selected = str(default.pk) if default else ""
     return {"patient_id": patient_id, "rows": rows, "selected": selected}
 
 
@@ -579,15 +587,14 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
             if data.get("following") and appointment.series_id:
                 # "This and the following": the same time of day, professional
                 # and room, in one transaction with this occurrence's edits.
-                changed = recurrence.appointment_update_following(
+                booking = recurrence.appointment_update_following(
                     appointment=appointment,
                     actor=_actor(request),
                     time=timezone.localtime(data["start"]).time(),
                     professional=data["professional"],
                     room=data["room"],
                     this=edits,
-                )
-                booking = services.Booking(changed[0], [])
+                )[0]  # this occurrence's booking comes first
             else:
                 booking = services.appointment_update(appointment=appointment, actor=_actor(request), **edits)
         except ApplicationError as error:
@@ -614,7 +621,7 @@ def appointment_status(request: HttpRequest, appointment_id: int) -> HttpRespons
     try:
         services.appointment_set_status(appointment=appointment, status=code, actor=_actor(request))
     except ApplicationError as error:
-        status_error = error.detail if not error.fields else " ".join(m for ms in error.fields.values() for m in ms)
+        status_error = error.summary
     else:
         appointment = _reload(request, appointment)
         name = next((s.display_name for s in _statuses(request) if s.code == appointment.status), appointment.status)

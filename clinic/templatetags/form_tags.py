@@ -31,7 +31,7 @@ def is_select(field: BoundField) -> bool:
 
 
 @register.filter
-def is_multi_checkbox(field: BoundField) -> bool:
+def is_choice_list(field: BoundField) -> bool:
     """Checkboxes or radio buttons: a fieldset of choices."""
     return isinstance(field.field.widget, forms.RadioSelect)  # CheckboxSelectMultiple is one too
 

@@ -30,7 +30,7 @@ from clinic.models import Room
 from clinic.permissions import Perm
 from packages.catalog import selectors as catalog
 from packages.catalog.budget import Level, LimitKind
-from packages.catalog.models import PackageTemplate
+from packages.catalog.models import MAX_SESSIONS, PackageTemplate
 from packages.patient_packages import budgets, ledger, selectors
 from packages.patient_packages.history import history_rows
 from packages.patient_packages.models import PackageStatus, PatientPackage
@@ -178,7 +178,7 @@ class LinkSerializer(serializers.Serializer):
 
     patient = TenantPrimaryKeyField(Patient)
     template = VisibleTemplateField(required=False, allow_null=True)
-    sessions = serializers.IntegerField(required=False)
+    sessions = serializers.IntegerField(required=False, max_value=MAX_SESSIONS)  # at least 1: the ledger says why
     total_price = _money(required=False)
     paid_at = serializers.DateField(required=False, allow_null=True)
     insurer = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -191,7 +191,7 @@ class LinkSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("template") is None and ("sessions" not in attrs or "total_price" not in attrs):
             raise serializers.ValidationError(
-                {"template": ["Give a template, or the number of sessions and the total price."]}
+                {"template": [_("Give a template, or the number of sessions and the total price.")]}
             )
         return attrs
 
@@ -199,7 +199,7 @@ class LinkSerializer(serializers.Serializer):
 class ChangeSerializer(serializers.Serializer):
     """A manual change (K7): only the fields sent are changed."""
 
-    sessions_total = serializers.IntegerField(required=False)
+    sessions_total = serializers.IntegerField(required=False, max_value=MAX_SESSIONS)
     limits = serializers.ChoiceField(
         choices=list(ledger.Limits.choices),
         required=False,
@@ -297,5 +297,5 @@ class PatientPackageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
         """Start the next monthly cycle now."""
         package = self.get_object()
         if ledger.package_renew(package=package, actor=request.user) is None:  # type: ignore[arg-type]
-            raise ValidationFailed("This package is already renewed for that month.", code="already_renewed")
+            raise ValidationFailed(_("This package is already renewed for that month."), code="already_renewed")
         return self._respond(package)

@@ -44,10 +44,8 @@ from packages.catalog.budget import (
     budget_check,
     sessions_that_fit,
 )
-from packages.catalog.models import Renewal
-from packages.patient_packages.models import PackageUsage, PatientPackage, UsageState
-
-LIVE = (UsageState.RESERVED, UsageState.DEBITED)
+from packages.catalog.models import Renewal, Service
+from packages.patient_packages.models import LIVE_STATES, PackageUsage, PatientPackage, UsageState
 
 
 def budget_of(package: PatientPackage) -> Budget:
@@ -58,11 +56,21 @@ def has_limits(package: PatientPackage) -> bool:
     return not budget_of(package).is_empty
 
 
-def service_prices(package: PatientPackage) -> dict[int, Decimal]:
-    """The services the package covers, each at the unit price it was sold
-    with; empty for a package that covers any service."""
+def service_prices(packages: Iterable[PatientPackage]) -> dict[int, dict[int, Decimal]]:
+    """Each package's services at the price a booking takes for them today
+    (a booking's line defaults to the service's current price; a service no
+    longer in the catalog keeps the price the package was sold with), in one
+    query; empty for a package that covers any service."""
+    packages = list(packages)
+    items = {package.pk: package.terms.get("items") or [] for package in packages}
+    wanted = {int(item["service"]) for package_items in items.values() for item in package_items}
+    current = dict(Service.objects.filter(pk__in=wanted).values_list("pk", "price")) if wanted else {}
     return {
-        int(item["service"]): money.money(item.get("unit_price") or "0") for item in package.terms.get("items") or []
+        package_id: {
+            int(item["service"]): current.get(int(item["service"])) or money.money(item.get("unit_price") or "0")
+            for item in package_items
+        }
+        for package_id, package_items in items.items()
     }
 
 
@@ -129,7 +137,7 @@ def budget_taken(
     for package_id, window in windows.items():
         if window is not None:
             condition |= Q(package_id=package_id, session_start__gte=window[0], session_start__lt=window[1])
-    rows = PackageUsage.objects.filter(condition, state__in=LIVE)
+    rows = PackageUsage.objects.filter(condition, state__in=LIVE_STATES)
     if exclude_session is not None:
         rows = rows.exclude(session=exclude_session)
     lines: dict[tuple[int, str], list[AppointmentLine]] = {}
@@ -204,29 +212,24 @@ class Balance:
         full = [limit for limit in self.budget.limits if limit.is_full]
         return full[0] if full else self.budget.tightest
 
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "total": self.total,
-            "used": self.used,
-            "booked": self.booked,
-            "remaining": self.remaining,
-            "free_to_book": self.free,
-        }
 
-
-def balances(packages: Iterable[PatientPackage], *, when: dt.datetime | None = None) -> dict[int, Balance]:
+def balances(
+    packages: Iterable[PatientPackage], *, when: dt.datetime | None = None, taken: dict[int, Taken] | None = None
+) -> dict[int, Balance]:
     """Each package's balance, its free-to-book sessions bounded by its
     limits (this month's, for a monthly plan), for a list of any length in
-    one query."""
+    two queries (`taken`, when the caller already read it: one)."""
     when = when or timezone.now()
     packages = list(packages)
-    taken = budget_taken(packages, when=when)
+    if taken is None:
+        taken = budget_taken(packages, when=when)
+    prices = service_prices([package for package in packages if has_limits(package)])
     result = {}
     for package in packages:
         package_taken = taken[package.pk]
         budget = budget_of(package)
         available = package.sessions_available
-        fits = sessions_that_fit(budget, taken=package_taken.both, prices=service_prices(package))
+        fits = sessions_that_fit(budget, taken=package_taken.both, prices=prices.get(package.pk, {}))
         result[package.pk] = Balance(
             total=package.sessions_total,
             used=package.sessions_used,

@@ -22,6 +22,7 @@ _FIELD_LABELS = {
     "status": lambda: _("status"),
     "notes": lambda: _("notes"),
     "deleted": lambda: _("deleted"),
+    "limits": lambda: _("budget limits"),
     "limits.max_appointments": lambda: _("limit of appointments"),
     "limits.max_amount": lambda: _("limit in total"),
 }
@@ -47,6 +48,8 @@ def _session(entry: LedgerEntry, tz: ZoneInfo) -> str:
 def _value(field: str, value: Any) -> str:
     if field == "status" and value in PackageStatus.values:
         return str(PackageStatus(value).label).lower()
+    if field == "limits":
+        return _("grow with the sessions") if value == "grow" else _("stay as they were")
     if value in (True, False):
         return _("yes") if value else _("no")
     return str(value) if value not in (None, "") else "—"

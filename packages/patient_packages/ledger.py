@@ -30,12 +30,19 @@ from clinic.models import Clinic, Room, User
 from clinic.normalize import phone_e164
 from clinic.services import sequence_next
 from clinic.transactions import entry_point, require_transaction
-from packages.catalog.models import PackageTemplate, Renewal
+from packages.catalog.models import MAX_SESSIONS, PackageTemplate, Renewal
 from packages.catalog.selectors import template_terms_snapshot
 from packages.patient_packages import budgets
 from packages.patient_packages.errors import PackageInactive
 from packages.patient_packages.locks import lock_packages, require_locked
-from packages.patient_packages.models import EntryKind, LedgerEntry, PackageStatus, PackageUsage, PatientPackage
+from packages.patient_packages.models import (
+    EntryKind,
+    LedgerEntry,
+    PackageStatus,
+    PackageUsage,
+    PatientPackage,
+    UsageState,
+)
 from patients.models import Patient
 
 ZERO = Decimal("0.00")
@@ -164,6 +171,10 @@ def _locked(package: PatientPackage) -> PatientPackage:
 # Linking (K1, K3)
 
 
+def _too_many_sessions() -> str:
+    return _("At most %(max)s sessions.") % {"max": MAX_SESSIONS}
+
+
 def _month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
@@ -211,6 +222,8 @@ def link(
     assert total_price is not None
     price = money.money(total_price, field="total_price")
     money.price_per_session(price, sessions, field="sessions")  # refuses zero or negative sessions
+    if sessions > MAX_SESSIONS:
+        raise ValidationFailed(fields={"sessions": [_too_many_sessions()]})
     if room is not None and room.clinic_id != clinic.pk:
         raise ValidationFailed(fields={"room": [_("Choose a room of this clinic.")]})
     if reminder_hours is not None and not 0 < reminder_hours <= 24 * 14:
@@ -279,12 +292,6 @@ class Limits:
     choices = (GROW, KEEP)
 
 
-def _main_item(package: PatientPackage) -> dict[str, Any] | None:
-    """The package's session service: the item with the most sessions."""
-    items = package.terms.get("items") or []
-    return max(items, key=lambda item: int(item.get("quantity") or 0), default=None)
-
-
 def grown_limits(package: PatientPackage, added: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The package's limits grown for `added` more sessions, with the diff.
 
@@ -294,7 +301,7 @@ def grown_limits(package: PatientPackage, added: int) -> tuple[dict[str, Any], l
     services (an assessment) stay.
     """
     limits = dict(package.terms.get("limits") or {})
-    main = _main_item(package)
+    main = package.session_item
     main_service = int(main["service"]) if main else None
     price = money.money(main.get("unit_price") or "0") if main else ZERO
     diff: list[dict[str, Any]] = []
@@ -362,6 +369,8 @@ def package_change(
                 )
                 % {"used": package.sessions_used, "booked": package.sessions_booked, "floor": max(floor, 1)}
             ]
+        elif sessions > MAX_SESSIONS:
+            errors["sessions_total"] = [_too_many_sessions()]
         else:
             diff.append({"field": "sessions_total", "from": package.sessions_total, "to": sessions})
             delta = Delta(total=sessions - package.sessions_total)
@@ -370,9 +379,12 @@ def package_change(
                     errors["limits"] = [
                         _("This package has budget limits: choose whether they grow with the new sessions or stay.")
                     ]
-                elif limits == Limits.GROW:
-                    new_limits, grown = grown_limits(package, delta.total)
-                    diff.extend(grown)
+                else:
+                    # The decision is history too: "limits: stay as they were".
+                    diff.append({"field": "limits", "from": "", "to": limits})
+                    if limits == Limits.GROW:
+                        new_limits, grown = grown_limits(package, delta.total)
+                        diff.extend(grown)
 
     if "amount_total" in changes:
         amount = money.money(changes["amount_total"], field="amount_total")
@@ -407,8 +419,11 @@ def package_change(
     if new_limits is not None:
         package.terms = {**package.terms, "limits": new_limits}
         fields.append("terms")
-    package.save(update_fields=fields)  # recorded by django-simple-history too
     append(package, EntryKind.MANUAL_CHANGE, delta, actor=actor, status=status, details={"changes": diff})
+    # After the balances: django-simple-history records the package as it now
+    # is, and who changed it, in a request or not (a task, a command).
+    package._history_user = actor  # type: ignore[attr-defined]
+    package.save(update_fields=fields)
     return package
 
 
@@ -501,9 +516,9 @@ def package_reconcile(package: PatientPackage) -> Drift:
     }
     usages = list(PackageUsage.objects.filter(package=package))
     from_usages = {
-        "sessions_booked": sum(u.state == "reserved" for u in usages),
-        "sessions_used": sum(u.state == "debited" for u in usages),
-        "amount_open": package.amount_total - sum((u.amount for u in usages if u.state == "debited"), ZERO),
+        "sessions_booked": sum(u.state == UsageState.RESERVED for u in usages),
+        "sessions_used": sum(u.state == UsageState.DEBITED for u in usages),
+        "amount_open": package.amount_total - sum((u.amount for u in usages if u.state == UsageState.DEBITED), ZERO),
     }
     drift = Drift(package)
     for name, expected in from_ledger.items():

@@ -22,15 +22,18 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from clinic.transactions import require_transaction
-from packages.patient_packages.models import PackageUsage, PatientPackage, UsageState
+from packages.patient_packages.models import LIVE_STATES, PackageUsage, PatientPackage
 
 _MARK = "_locked_in"
-LIVE = (UsageState.RESERVED, UsageState.DEBITED)
 
 
-def _transaction_key() -> int:
-    # The outermost atomic block of this connection: a lock lives as long as it.
-    return id(transaction.get_connection().atomic_blocks[0])
+def _transaction() -> object:
+    """The transaction a lock lives as long as: the outermost atomic block of
+    this connection that is not a test case's own (in a test, each entry point
+    is a savepoint inside the test's transaction, and a lock taken by an
+    earlier one must not count)."""
+    blocks = transaction.get_connection().atomic_blocks
+    return next((block for block in blocks if not getattr(block, "_from_testcase", False)), blocks[0])
 
 
 def lock_packages(ids: Iterable[int]) -> dict[int, PatientPackage]:
@@ -42,10 +45,10 @@ def lock_packages(ids: Iterable[int]) -> dict[int, PatientPackage]:
         return {}
     rows = PatientPackage.objects.select_for_update(no_key=True).filter(pk__in=wanted)
     rows = rows.order_by("pk") if len(wanted) > 1 else rows.order_by()
-    key = _transaction_key()
+    held_in = _transaction()
     packages = {}
     for package in rows:
-        setattr(package, _MARK, key)
+        setattr(package, _MARK, held_in)
         packages[package.pk] = package
     return packages
 
@@ -57,14 +60,14 @@ def lock_live_usages(sessions: Iterable[int]) -> dict[int, PackageUsage]:
     wanted = sorted(set(sessions))
     if not wanted:
         return {}
-    rows = PackageUsage.objects.select_for_update(no_key=True).filter(session__in=wanted, state__in=LIVE)
+    rows = PackageUsage.objects.select_for_update(no_key=True).filter(session__in=wanted, state__in=LIVE_STATES)
     rows = rows.order_by("pk") if len(wanted) > 1 else rows.order_by()
     return {usage.session: usage for usage in rows}
 
 
 def is_locked(package: PatientPackage) -> bool:
     connection = transaction.get_connection()
-    return bool(connection.atomic_blocks) and getattr(package, _MARK, None) == _transaction_key()
+    return bool(connection.atomic_blocks) and getattr(package, _MARK, None) is _transaction()
 
 
 def require_locked(package: PatientPackage) -> None:

@@ -48,6 +48,10 @@ class UsageState(models.TextChoices):
     RELEASED = "released", _("Released")
 
 
+# A unit that holds a session of its package: booked (reserved) or used (debited).
+LIVE_STATES = (UsageState.RESERVED, UsageState.DEBITED)
+
+
 class EntryKind(models.TextChoices):
     CREATED = "created", _("Created")
     RESERVE = "reserve", _("Session booked")
@@ -100,7 +104,7 @@ class PatientPackage(TenantModel):
     # `packages.patient_packages.ledger` (a locked row and an UPDATE), never by save().
     sessions_total = models.PositiveIntegerField(_("sessions"))
     sessions_booked = models.PositiveIntegerField(_("booked"), default=0)
-    sessions_used = models.PositiveIntegerField(_("attended"), default=0)
+    sessions_used = models.PositiveIntegerField(_("used"), default=0)
     amount_total = models.DecimalField(_("total value"), max_digits=12, decimal_places=2)
     amount_open = models.DecimalField(_("open value"), max_digits=12, decimal_places=2)
     # First day of the last month a monthly package was renewed for.
@@ -155,6 +159,13 @@ class PatientPackage(TenantModel):
         return self.sessions_total - self.sessions_used - self.sessions_booked
 
     @property
+    def session_item(self) -> dict[str, Any] | None:
+        """The item its sessions are: the one with the most of them (the
+        physiotherapy of "1 assessment + 6 sessions"); None for a direct package."""
+        items = self.terms.get("items") or []
+        return max(items, key=lambda item: int(item.get("quantity") or 0), default=None)
+
+    @property
     def average_price(self) -> Decimal:
         return money.average(self.amount_total, self.sessions_total)
 
@@ -186,17 +197,13 @@ class PackageUsage(TenantModel):
             # makes a second live debit impossible whatever the code does.
             models.UniqueConstraint(
                 fields=["session"],
-                condition=Q(state__in=[UsageState.RESERVED, UsageState.DEBITED]),
+                condition=Q(state__in=LIVE_STATES),
                 name="package_usage_one_live_unit_per_session",
             ),
             models.CheckConstraint(condition=Q(state__in=UsageState.values), name="package_usage_state_valid"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="package_usage_amount_not_negative"),
         ]
         indexes = [models.Index(fields=["package", "state"])]
-
-    @property
-    def is_live(self) -> bool:
-        return self.state in (UsageState.RESERVED, UsageState.DEBITED)
 
 
 class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):

@@ -24,17 +24,6 @@ def package_entries(package: PatientPackage) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(package=package).select_related("actor").order_by("seq")
 
 
-def package_balance_details(package: PatientPackage) -> dict[str, int]:
-    """Seed 000's "more balance details": booked, attended, remaining, available."""
-    return {
-        "total": package.sessions_total,
-        "booked": package.sessions_booked,
-        "attended": package.sessions_used,
-        "remaining": package.sessions_remaining,
-        "available": package.sessions_available,
-    }
-
-
 def patient_package_rows(*, patient: Any) -> QuerySet[PatientPackage]:
     """The patient's packages for their list page, each with `was_debited`:
     whether a session was ever debited, which decides between offering

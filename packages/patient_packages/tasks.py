@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from clinic.errors import ApplicationError
 from clinic.models import Organization
 from clinic.tenancy import organization_scope
 from packages.catalog.models import Renewal
 from packages.patient_packages import ledger
 from packages.patient_packages.models import PackageStatus, PatientPackage
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -43,6 +47,11 @@ def renew_organization_packages(organization_id: int, period: dt.date) -> int:
             renewed_through__lt=period,
         ).order_by("pk")
         for package in due:
-            if ledger.package_renew(package=package, actor=None, period=period) is not None:
-                renewed += 1
+            try:
+                if ledger.package_renew(package=package, actor=None, period=period) is not None:
+                    renewed += 1
+            except ApplicationError as error:
+                # Deactivated or deleted since it was listed: it stays as staff left
+                # it, and the other packages are still renewed.
+                logger.info("package %s not renewed for %s: %s", package.pk, period, error.code)
     return renewed

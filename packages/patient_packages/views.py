@@ -126,6 +126,7 @@ def package_history(request: HttpRequest, patient_id: int, package_id: int) -> H
     context = {
         "patient": patient,
         "package": package,
+        "balance": budgets.balances([package])[package.pk],
         "rows": rows,
         "time_zone": time_zone,
         "currency": package.clinic.currency,
@@ -189,34 +190,41 @@ def package_edit(request: HttpRequest, patient_id: int, package_id: int) -> Http
         if not changes:
             messages.info(request, _("Nothing was changed."))
             return redirect(list_url(patient, package))
-        raised = changes.get("sessions_total", package.sessions_total) > package.sessions_total
+        sessions_before = package.sessions_total
         try:
-            changed = ledger.package_change(
-                package=package, actor=actor(request), limits=form.limits_choice() if raised else None, **changes
-            )
+            # The ledger decides whether the choice of limits applies (a raise).
+            changed = ledger.package_change(package=package, actor=actor(request), limits=form.limits_choice(),
+                                            **changes)  # fmt: skip
         except ApplicationError as error:
             add_to_form(form, error)
         else:
             messages.success(request, _("Package no. %(number)s changed.") % {"number": package.number})
-            if raised and form.limit_labels:
-                messages.info(request, _limits_message(changed, grew=form.limits_choice() == ledger.Limits.GROW))
+            if changed.sessions_total > sessions_before and form.limit_labels:
+                messages.info(request, _limits_message(changed, before=form.limit_labels))
             return redirect(list_url(patient, package))
-    context = {"patient": patient, "package": package, "form": form, "currency": package.clinic.currency}
+    context = {
+        "patient": patient,
+        "package": package,
+        "balance": budgets.balances([package])[package.pk],
+        "form": form,
+        "currency": package.clinic.currency,
+    }
     return render(request, "packages/patient/edit.html", context)
 
 
-def _limits_message(package: PatientPackage, *, grew: bool) -> str:
-    """What the limits did when the sessions were raised, and what that
-    leaves free to book."""
+def _limits_message(package: PatientPackage, *, before: list[str]) -> str:
+    """Which limits grew with a raise of the sessions and which stayed (named
+    as the budget bar names them), and what that leaves free to book."""
     balance = budgets.balances([package])[package.pk]
-    limits = "; ".join(limit.label for limit in balance.budget.limits)
-    text = (
-        _("The budget limits grew with the sessions: %(limits)s.")
-        if grew
-        else _("The budget limits stay as they were: %(limits)s.")
-    ) % {"limits": limits}
+    after = [limit.label for limit in balance.budget.limits]
+    grew, stayed = [label for label in after if label not in before], [label for label in after if label in before]
+    parts = []
+    if grew:
+        parts.append(_("The budget limits grew with the sessions: %(limits)s.") % {"limits": "; ".join(grew)})
+    if stayed:
+        parts.append(_("The budget limits stay as they were: %(limits)s.") % {"limits": "; ".join(stayed)})
     free = ngettext("%(count)s session is free to book.", "%(count)s sessions are free to book.", balance.free)
-    return f"{text} {free % {'count': balance.free}}"
+    return " ".join([*parts, free % {"count": balance.free}])
 
 
 @login_required
@@ -232,7 +240,7 @@ def package_set_status(request: HttpRequest, patient_id: int, package_id: int) -
     try:
         ledger.package_change(package=package, actor=actor(request), status=status)
     except ApplicationError as error:
-        messages.error(request, " ".join(m for ms in error.fields.values() for m in ms) or error.detail)
+        messages.error(request, error.summary)
     else:
         text = (
             _("Package no. %(number)s reactivated.")

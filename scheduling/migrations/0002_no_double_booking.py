@@ -1,8 +1,8 @@
 """On PostgreSQL the database itself refuses overlapping bookings of a
 professional or a room (A1), whatever the code does: two requests booking the
 same slot at once cannot both succeed. Cancelled appointments (holds_slot =
-false) do not count. The service checks first to name the conflict; this is
-the backstop that decides races."""
+false) do not count. These constraints decide, races included; the service
+then looks the conflict up to name it."""
 
 from django.db import migrations
 

@@ -384,3 +384,19 @@ def test_admin_shows_packages_read_only(alice, link) -> None:
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
     assert client.post(f"/admin/patient_packages/patientpackage/{package.pk}/delete/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_step_refuses_a_package_locked_by_another_transaction(link, sessions, units, alice, scope) -> None:
+    from packages.patient_packages import consumption
+    from packages.patient_packages.locks import lock_packages
+
+    package = link(3, "300.00")
+    with transaction.atomic():
+        stale = lock_packages([package.pk])[package.pk]
+    with pytest.raises(RuntimeError, match="must be locked first"), transaction.atomic():
+        consumption.reserve(stale, None, session=sessions(), actor=alice)  # its lock ended with that transaction
+    with transaction.atomic():
+        fresh = lock_packages([package.pk])[package.pk]
+        consumption.reserve(fresh, None, session=sessions(), actor=alice)
+    assert balances(package)[2] == 1

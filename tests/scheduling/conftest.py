@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.factories import ProfessionalFactory, RoomFactory
-from tests.ledger.conftest import foreign_patient_b, link, patient  # noqa: F401  (shared fixtures)
+from tests.ledger.conftest import catalog_monthly, foreign_patient_b, link, patient  # noqa: F401  (shared fixtures)
 from tests.packages.factories import ServiceFactory
 from tests.patients.conftest import joao, physio  # noqa: F401  (shared fixtures)
 

@@ -305,13 +305,24 @@ def test_budget_bar_colour_thresholds(bob, patient, physio_service, budget_of_10
     assert f'id="package-{budget_of_100.pk}" value="{budget_of_100.pk}" checked' in html
 
 
-def test_the_booking_being_typed_is_a_booked_segment(bob, patient, physio_service, budget_of_100) -> None:
-    data = booking_data(patient, physio_service, patient_package=budget_of_100.pk)
-    data["lines-0-price"] = "99.00"
-    html = client_for(bob).get("/calendar/book/packages/", data).content.decode()
-    assert 'data-level="ok"' in html  # nothing used yet
-    assert 'aria-valuenow="99.0"' in html
-    assert 'style="width: 99.0%" data-testid="budget-booked"' in html
+def test_the_first_package_the_booking_fits_is_chosen(bob, patient, physio_service, budget_of_100, link) -> None:
+    with organization_scope(patient.organization_id):
+        services.appointment_book(
+            clinic=patient.clinic, patient=patient, start=at(1, 8), actor=bob, patient_package=budget_of_100,
+            lines=[services.LineInput(physio_service, 1, D("80.00"))], status="attended",
+        )  # fmt: skip
+    data = booking_data(patient, physio_service)  # 120.00: past the 20.00 left of the budget
+    del data["patient_package"]
+    client = client_for(bob)
+    # Alone, the used-up package is still chosen: saving then says what the budget refuses.
+    html = client.get("/calendar/book/packages/", data).content.decode()
+    assert f'id="package-{budget_of_100.pk}" value="{budget_of_100.pk}" checked' in html
+    assert 'data-testid="budget-exceeded"' in html
+    # With another package the booking fits, that one is chosen; the used-up one is still listed.
+    other = link(5, "500.00")
+    html = client.get("/calendar/book/packages/", data).content.decode()
+    assert f'id="package-{other.pk}" value="{other.pk}" checked' in html
+    assert f'id="package-{budget_of_100.pk}" value="{budget_of_100.pk}">' in html
 
 
 def test_budget_bar_counts_an_edited_appointment_once(bob, patient, physio_service, budget_of_100) -> None:

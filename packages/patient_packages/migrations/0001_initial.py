@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('active', 'Active'), ('inactive', 'Inactive'), ('finished', 'Finished')], default='active', max_length=10, verbose_name='status')),
                 ('sessions_total', models.PositiveIntegerField(verbose_name='sessions')),
                 ('sessions_booked', models.PositiveIntegerField(default=0, verbose_name='booked')),
-                ('sessions_used', models.PositiveIntegerField(default=0, verbose_name='attended')),
+                ('sessions_used', models.PositiveIntegerField(default=0, verbose_name='used')),
                 ('amount_total', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='total value')),
                 ('amount_open', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='open value')),
                 ('renewed_through', models.DateField(blank=True, null=True, verbose_name='renewed through')),
