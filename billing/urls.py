@@ -1,9 +1,13 @@
-from django.contrib.auth.decorators import login_required
 from django.urls import path
-from django.views.generic import TemplateView
+
+from billing import views
 
 app_name = "billing"
 
 urlpatterns = [
-    path("", login_required(TemplateView.as_view(template_name="billing/index.html")), name="index"),
+    path("", views.receivable_list, name="index"),
+    path("pay/", views.payment_register, name="pay"),
+    path("payments/", views.payment_list, name="payments"),
+    path("payments/<int:payment_id>/", views.payment_detail, name="payment"),
+    path("payments/<int:payment_id>/receipt.pdf", views.payment_receipt, name="receipt"),
 ]

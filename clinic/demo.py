@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from billing.demo import seed_billing
 from clinic import services
 from clinic.models import Clinic, Organization, Role, User
 from clinic.tenancy import organization_scope
@@ -68,6 +69,7 @@ def seed_demo() -> DemoResult:
         seed_statuses(organization)
         seed_patient_packages(organization, clinics)
         seed_calendar(organization, clinics)
+        seed_billing(organization, clinics)
     return result
 
 

@@ -8,7 +8,7 @@ organization scope raises instead of silently reading every tenant's rows.
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -84,6 +84,17 @@ class TenantHistoryManager(HistoryManager):
 def tenant_history(**kwargs: Any) -> HistoricalRecords:
     """django-simple-history for a tenant model, with a scoped history table."""
     return HistoricalRecords(bases=[TenantHistoricalModel], history_manager=TenantHistoryManager, **kwargs)
+
+
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """The queryset of an append-only table (the package ledger, payments):
+    bulk updates and deletes are refused; a correction is a new row."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise TypeError(f"{self.model.__name__} rows are append-only: write a correcting row instead.")
+
+    def delete(self) -> NoReturn:
+        raise TypeError(f"{self.model.__name__} rows are append-only: write a correcting row instead.")
 
 
 class TenantModel(models.Model):

@@ -73,8 +73,14 @@ def session_prices(total: Decimal, sessions: int, *, field: str = "sessions") ->
     the others' and never negative: 0.10 over 20 sessions rounded half up would
     be 0.01 each and leave the last at -0.09.
     """
-    regular = price_per_session(total, sessions, field=field)
-    return [regular] * (sessions - 1) + [last_session_price(total, sessions, field=field)]
+    return split(total, sessions, field=field)
+
+
+def split(total: Decimal, parts: int, *, field: str = "sessions") -> list[Decimal]:
+    """`total` in `parts` that add up to it exactly, the last taking the
+    remainder: a package's sessions (K9), a sale's installments (B4)."""
+    regular = price_per_session(total, parts, field=field)
+    return [regular] * (parts - 1) + [last_session_price(total, parts, field=field)]
 
 
 def price_per_session(total: Decimal, sessions: int, *, field: str = "sessions") -> Decimal:

@@ -3,8 +3,6 @@ admin, commands) goes through these functions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -12,6 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from clinic.errors import ValidationFailed, full_clean
+from clinic.hooks import Hook
 from clinic.models import Clinic, Membership, Organization, OrganizationSequence, Role, User
 from clinic.tenancy import organization_scope
 
@@ -26,24 +25,17 @@ def _unique_slug(name: str) -> str:
 
 
 # What the apps above this one set up for every new organization (scheduling's
-# built-in appointment statuses...), registered from their AppConfig.ready().
-# An explicit hook, not a signal: `organization_create` calls each one in its
-# transaction, so a new organization never lacks them and nothing has to
-# create them later on a read.
-_organization_setups: list[Callable[[Organization], None]] = []
-
-
-def on_organization_created(setup: Callable[[Organization], None]) -> Callable[[Organization], None]:
-    if setup not in _organization_setups:
-        _organization_setups.append(setup)
-    return setup
+# built-in appointment statuses...), connected from their AppConfig.ready().
+# `organization_create` calls it in its transaction, so a new organization
+# never lacks them and nothing has to create them later on a read.
+organization_created: Hook[Organization] = Hook("organization_created")
+on_organization_created = organization_created.connect
 
 
 def organization_setup(organization: Organization) -> None:
     """Run every app's set-up for `organization` (idempotent each)."""
     with organization_scope(organization):
-        for setup in _organization_setups:
-            setup(organization)
+        organization_created(organization)
 
 
 @transaction.atomic

@@ -39,8 +39,9 @@ from packages.patient_packages.errors import AppointmentHasOtherPackage, Package
 from packages.patient_packages.locks import lock_packages
 from packages.patient_packages.models import PackageStatus, PatientPackage
 from patients.models import Patient
-from scheduling import package_sessions
+from scheduling import events, package_sessions
 from scheduling.errors import DoubleBooking, InvalidTransition, SessionAttended
+from scheduling.events import ChargeEvent
 from scheduling.locks import Locked, lock
 from scheduling.models import (
     Appointment,
@@ -401,6 +402,7 @@ def book(
     package_sessions.sync(
         appointment, locked=locked, status=status_row, actor=actor, lines=package_sessions.budget_lines(parsed)
     )
+    events.charge_changed(ChargeEvent(appointment, locked, status_row, actor, lines=parsed, created=True))
     return Booking(appointment, _warnings(appointment), written)
 
 
@@ -506,6 +508,7 @@ def update(
         actor=actor,
         lines=package_sessions.budget_lines(parsed) if parsed is not None else None,
     )
+    events.charge_changed(ChargeEvent(appointment, locked, status_row, actor, lines=parsed))
     moved = start is not None or end is not None or not isinstance(professional, Keep)
     return Booking(appointment, _warnings(appointment) if moved else [], written)
 
@@ -546,9 +549,14 @@ def set_status(appointment: Appointment, *, locked: Locked, status: str, actor: 
     """Step: move a locked appointment to `status` and let its package follow (K8)."""
     if status == appointment.status:
         return appointment
+    released_before = status_for_code(appointment.status, active_only=False).releases
     status_row = _transition(appointment, status)
     appointment.save(update_fields=_take_status(appointment, status_row))
     package_sessions.sync(appointment, locked=locked, status=status_row, actor=actor)
+    if status_row.releases != released_before:
+        # Attending or confirming owes what booking did: only a release (or
+        # its undoing) changes the charge.
+        events.charge_changed(ChargeEvent(appointment, locked, status_row, actor))
     return appointment
 
 
@@ -567,6 +575,8 @@ def appointment_delete(*, appointment: Appointment, actor: User | None) -> None:
     locked = lock(appointments=[appointment.pk])
     current = locked.appointment(appointment.pk)
     package_sessions.unlink(current, locked=locked, actor=actor)
+    status_row = status_for_code(current.status, active_only=False)
+    events.charge_changed(ChargeEvent(current, locked, status_row, actor, deleted=True))
     current.delete()
 
 
@@ -599,29 +609,36 @@ def _pay_target(appointment: Appointment, package: PatientPackage | None) -> Non
         raise AppointmentHasOtherPackage()
 
 
-@entry_point
-def appointment_pay_from_package(
-    *, appointment: Appointment, package: PatientPackage, actor: User | None
-) -> Appointment:
-    """Pay the session from the package: the appointment is linked to it if it
-    was not, and its session is debited and stays debited whatever its status
-    until a releasing status gives it back (idempotent)."""
-    locked = lock(appointments=[appointment.pk], packages=[package.pk])
-    current = locked.appointment(appointment.pk)
+def pay_from_package(appointment: Appointment, package: PatientPackage, *, locked: Locked, actor: User | None
+                     ) -> Appointment:  # fmt: skip
+    """Step: pay a locked appointment's session from a locked package: the
+    appointment is linked to it if it was not, and its session is debited and
+    stays debited whatever its status until a releasing status gives it back
+    (idempotent)."""
     target = locked.packages.get(package.pk)
-    _pay_target(current, target)
-    status_row = status_for_code(current.status, active_only=False)
+    _pay_target(appointment, target)
+    status_row = status_for_code(appointment.status, active_only=False)
     if status_row.releases:
         raise InvalidTransition(
             _("This appointment is “%(status)s”: it holds no session to pay.") % {"status": status_row.display_name},
             fields={"appointment": [_("Pay only booked or attended sessions.")]},
         )
-    if current.paid_from_package and current.patient_package_id == package.pk:
-        return current
-    current.patient_package, current.paid_from_package = target, True
-    current.save(update_fields=["patient_package", "paid_from_package"])
-    package_sessions.sync(current, locked=locked, status=status_row, actor=actor)
-    return current
+    if appointment.paid_from_package and appointment.patient_package_id == package.pk:
+        return appointment
+    appointment.patient_package, appointment.paid_from_package = target, True
+    appointment.save(update_fields=["patient_package", "paid_from_package"])
+    package_sessions.sync(appointment, locked=locked, status=status_row, actor=actor)
+    events.charge_changed(ChargeEvent(appointment, locked, status_row, actor))
+    return appointment
+
+
+@entry_point
+def appointment_pay_from_package(
+    *, appointment: Appointment, package: PatientPackage, actor: User | None
+) -> Appointment:
+    """`pay_from_package` as an entry point (the API's debit, without a payment)."""
+    locked = lock(appointments=[appointment.pk], packages=[package.pk])
+    return pay_from_package(locked.appointment(appointment.pk), package, locked=locked, actor=actor)
 
 
 @entry_point
@@ -644,6 +661,7 @@ def appointment_unpay_from_package(
     current.paid_from_package = False
     current.save(update_fields=["paid_from_package"])
     package_sessions.sync(current, locked=locked, status=status_row, actor=actor)
+    events.charge_changed(ChargeEvent(current, locked, status_row, actor))
     return current
 
 
@@ -673,4 +691,6 @@ def patient_package_delete(*, package: PatientPackage, actor: User | None) -> Pa
         package_sessions.unlink(appointment, locked=locked, actor=actor)
         appointment.patient_package, appointment.paid_from_package = None, False
         appointment.save(update_fields=["patient_package", "paid_from_package"])
+        status_row = status_for_code(appointment.status, active_only=False)
+        events.charge_changed(ChargeEvent(appointment, locked, status_row, actor))
     return ledger.mark_deleted(current, actor=actor)

@@ -274,6 +274,7 @@ def _modal(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     context["currency"] = clinic.currency
     context["can_book"] = request_has_perm(request, Perm.BOOK_APPOINTMENTS)
     context["can_view_notes"] = request_has_perm(request, Perm.VIEW_CLINICAL_NOTES)
+    context["can_take_payments"] = request_has_perm(request, Perm.TAKE_PAYMENTS)
     return render(request, MODAL, context)
 
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from billing.api import PaymentViewSet, ReceivableViewSet
 from clinic.api.clinics import ClinicViewSet
 from clinic.api.professionals import ProfessionalViewSet
 from clinic.api.rooms import RoomViewSet
@@ -24,11 +25,14 @@ router.register("patients", PatientViewSet, basename="patient")
 router.register("patient-packages", PatientPackageViewSet, basename="patient-package")
 router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("appointment-statuses", AppointmentStatusViewSet, basename="appointment-status")
+router.register("receivables", ReceivableViewSet, basename="receivable")
+router.register("payments", PaymentViewSet, basename="payment")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("payments/<int:pk>/receipt.pdf", PaymentViewSet.as_view({"get": "receipt"}), name="payment-receipt"),
     path("", include(router.urls)),
 ]

@@ -33,7 +33,7 @@ from packages.catalog.budget import Level, LimitKind
 from packages.catalog.models import MAX_SESSIONS, PackageTemplate
 from packages.patient_packages import budgets, ledger, selectors
 from packages.patient_packages.history import history_rows
-from packages.patient_packages.models import PackageStatus, PatientPackage
+from packages.patient_packages.models import MAX_INSTALLMENTS, PackageStatus, PatientPackage
 from patients.models import AccessChannel, Patient
 from patients.services import access_log_record
 
@@ -121,6 +121,7 @@ class PatientPackageSerializer(serializers.ModelSerializer):
             "price_per_session",
             "average_price",
             "paid_at",
+            "installments",
             "insurer",
             "authorization",
             "room",
@@ -181,6 +182,7 @@ class LinkSerializer(serializers.Serializer):
     sessions = serializers.IntegerField(required=False, max_value=MAX_SESSIONS)  # at least 1: the ledger says why
     total_price = _money(required=False)
     paid_at = serializers.DateField(required=False, allow_null=True)
+    installments = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INSTALLMENTS)
     insurer = serializers.CharField(required=False, allow_blank=True, max_length=200)
     authorization = serializers.CharField(required=False, allow_blank=True, max_length=100)
     room = TenantPrimaryKeyField(Room, required=False, allow_null=True)

@@ -28,7 +28,7 @@ from packages.catalog.models import MAX_SESSIONS, PackageTemplate
 from packages.catalog.templatetags.catalog_tags import money as money_display
 from packages.patient_packages import budgets
 from packages.patient_packages.ledger import Limits
-from packages.patient_packages.models import PackageStatus, PatientPackage
+from packages.patient_packages.models import MAX_INSTALLMENTS, PackageStatus, PatientPackage
 from patients.models import Patient
 
 # The SMS reminder lead times offered (hours before the appointment).
@@ -89,6 +89,10 @@ class PackageLinkForm(forms.Form):
     sessions = _sessions_field(_("Number of sessions"), required=False)
     total_price = _amount_field(_("Total paid"), required=False)
     paid_at = _date_field(_("Payment date"))
+    installments = forms.TypedChoiceField(
+        label=_("Installments"), coerce=int, initial=1, choices=(), required=False, empty_value=1,
+        help_text=_("A package that posts its total is charged in this many monthly installments."),
+    )  # fmt: skip
     insurer = forms.CharField(label=_("Insurer"), max_length=200, required=False)
     authorization = forms.CharField(label=_("Authorization code"), max_length=100, required=False)
     room: forms.ModelChoiceField[Room] = forms.ModelChoiceField(
@@ -115,6 +119,10 @@ class PackageLinkForm(forms.Form):
         self.clinic = clinic
         self.fields["template"].queryset = linkable_templates(clinic)  # type: ignore[attr-defined]
         self.fields["room"].queryset = Room.objects.filter(clinic=clinic, is_active=True).order_by("name")  # type: ignore[attr-defined]
+        self.fields["installments"].choices = [  # type: ignore[attr-defined]
+            (n, ngettext("%(count)s installment", "%(count)s installments", n) % {"count": n})
+            for n in range(1, MAX_INSTALLMENTS + 1)
+        ]
         self.fields["reminder_hours"].choices = [("", _("No reminder"))] + [  # type: ignore[attr-defined]
             (hours, _("%(hours)s h before") % {"hours": hours}) for hours in REMINDER_HOURS
         ]
@@ -133,6 +141,7 @@ class PackageLinkForm(forms.Form):
             "sessions": data["sessions"],
             "total_price": data["total_price"],
             "paid_at": data["paid_at"],
+            "installments": data["installments"],
             "insurer": data["insurer"],
             "authorization": data["authorization"],
             "room": data["room"],

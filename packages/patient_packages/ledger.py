@@ -32,10 +32,11 @@ from clinic.services import sequence_next
 from clinic.transactions import entry_point, require_transaction
 from packages.catalog.models import MAX_SESSIONS, PackageTemplate, Renewal
 from packages.catalog.selectors import template_terms_snapshot
-from packages.patient_packages import budgets
+from packages.patient_packages import budgets, events
 from packages.patient_packages.errors import PackageInactive
 from packages.patient_packages.locks import lock_packages, require_locked
 from packages.patient_packages.models import (
+    MAX_INSTALLMENTS,
     EntryKind,
     LedgerEntry,
     PackageStatus,
@@ -200,6 +201,7 @@ def link(
     mobile: str | None = None,
     reminder_hours: int | None = None,
     notes: str = "",
+    installments: int = 1,
 ) -> PatientPackage:
     """Step: link a package to a patient, from a template (its terms are
     copied) or directly with a number of sessions and a total paid. Returns
@@ -226,6 +228,10 @@ def link(
         raise ValidationFailed(fields={"sessions": [_too_many_sessions()]})
     if room is not None and room.clinic_id != clinic.pk:
         raise ValidationFailed(fields={"room": [_("Choose a room of this clinic.")]})
+    if not isinstance(installments, int) or isinstance(installments, bool) or not 1 <= installments <= MAX_INSTALLMENTS:
+        raise ValidationFailed(
+            fields={"installments": [_("Choose between 1 and %(max)s installments.") % {"max": MAX_INSTALLMENTS}]}
+        )
     if reminder_hours is not None and not 0 < reminder_hours <= 24 * 14:
         raise ValidationFailed(fields={"reminder_hours": [_("Choose between 1 hour and 14 days.")]})
     mobile = phone_e164(patient.mobile if mobile is None else mobile, region=clinic.country, field="mobile")
@@ -252,6 +258,7 @@ def link(
         mobile=mobile,
         reminder_hours=reminder_hours,
         notes=notes.strip(),
+        installments=installments,
         sessions_total=sessions,
         amount_total=price,
         amount_open=price,
@@ -272,6 +279,7 @@ def link(
         actor=actor,
         details={"template": template.pk if template else None},
     )
+    events.package_linked(events.PackageEvent(package, actor))
     return package
 
 
@@ -424,6 +432,8 @@ def package_change(
     # is, and who changed it, in a request or not (a task, a command).
     package._history_user = actor  # type: ignore[attr-defined]
     package.save(update_fields=fields)
+    if delta.amount_total:
+        events.package_changed(events.PackageEvent(package, actor, amount_change=delta.amount_total))
     return package
 
 
@@ -462,6 +472,8 @@ def package_renew(*, package: PatientPackage, actor: User | None, period: dt.dat
     )
     PatientPackage.objects.filter(pk=package.pk).update(renewed_through=period)
     package.renewed_through = period
+    if price:
+        events.package_changed(events.PackageEvent(package, actor, amount_change=price))
     return entry
 
 
@@ -486,6 +498,7 @@ def mark_deleted(package: PatientPackage, *, actor: User | None) -> PatientPacka
         package, EntryKind.MANUAL_CHANGE, Delta(), actor=actor, status=PackageStatus.INACTIVE,
         details={"changes": [{"field": "deleted", "from": False, "to": True}]},
     )  # fmt: skip
+    events.package_deleted(events.PackageEvent(package, actor))
     return package
 
 

@@ -32,8 +32,11 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from clinic import money
-from clinic.models import Clinic, Room, TenantModel, tenant_history
+from clinic.models import AppendOnlyQuerySet, Clinic, Room, TenantModel, tenant_history
 from packages.catalog.models import CommissionKind, PackageTemplate, Posting, Renewal
+
+# Installments a package's price can be split into: a year's worth of months.
+MAX_INSTALLMENTS = 12
 
 
 class PackageStatus(models.TextChoices):
@@ -88,6 +91,8 @@ class PatientPackage(TenantModel):
     )
     commission_value = models.DecimalField(_("commission value"), max_digits=12, decimal_places=2, default=0)
 
+    # The sale's price in monthly installments (billing posts them, B4).
+    installments = models.PositiveSmallIntegerField(_("installments"), default=1)
     paid_at = models.DateField(_("payment date"), null=True, blank=True)
     # Applied to every appointment booked through the package (K1).
     insurer = models.CharField(_("insurer"), max_length=200, blank=True)
@@ -206,14 +211,6 @@ class PackageUsage(TenantModel):
         indexes = [models.Index(fields=["package", "state"])]
 
 
-class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise TypeError("Ledger entries are append-only: write a correcting entry instead.")
-
-    def delete(self) -> NoReturn:
-        raise TypeError("Ledger entries are append-only: write a correcting entry instead.")
-
-
 class LedgerEntry(TenantModel):
     """One change to a package's balances. Append-only: never updated, never deleted."""
 
@@ -252,7 +249,7 @@ class LedgerEntry(TenantModel):
 
     # Scoped like every tenant model, with the append-only queryset.
     objects = ScopedManager(  # type: ignore[misc]
-        _manager_class=models.Manager.from_queryset(LedgerEntryQuerySet), organization="organization"
+        _manager_class=models.Manager.from_queryset(AppendOnlyQuerySet), organization="organization"
     )
 
     class Meta:

@@ -36,7 +36,9 @@ def test_seed_demo_links_lived_in_packages_once() -> None:
     call_command("seed_demo", stdout=StringIO())
     first = _counts()
     call_command("seed_demo", stdout=StringIO())
-    assert _counts() == first == (13, 125, 61, 61)
+    # The package stories, and billing's demo: a package sold in installments and
+    # a session paid from a package (billing.demo).
+    assert _counts() == first == (14, 127, 62, 62)
 
     with scopes_disabled():
         organization = Organization.objects.get(name=DEMO_ORGANIZATION)
@@ -52,12 +54,12 @@ def test_seed_demo_links_lived_in_packages_once() -> None:
         by_name = {package.patient.full_name.split()[0]: balances[package.pk] for package in packages}
         budgets = {name: balance.budget for name, balance in by_name.items()}
 
-    assert len({package.patient_id for package in packages}) == 12
-    assert Counter(package.status for package in packages) == {"active": 10, "finished": 2, "inactive": 1}
+    assert len({package.patient_id for package in packages}) == 13
+    assert Counter(package.status for package in packages) == {"active": 11, "finished": 2, "inactive": 1}
     assert kinds == {
-        "created": 13,
+        "created": 14,
         "reserve": 61,
-        "debit": 44,  # 42 attended, and 2 absences charged (then credited back)
+        "debit": 45,  # 42 attended, 2 absences charged (then credited back), 1 paid from the package
         "credit": 2,
         "release": 2,
         "manual_change": 2,
@@ -68,7 +70,7 @@ def test_seed_demo_links_lived_in_packages_once() -> None:
     assert drifts == {package.number: {} for package in packages}
 
     now = timezone.now()
-    assert Counter(a.status for a in appointments) == {"attended": 42, "justified_absence": 2, "scheduled": 17}
+    assert Counter(a.status for a in appointments) == {"attended": 43, "justified_absence": 2, "scheduled": 17}
     assert all(a.end < now for a in appointments if a.status != "scheduled")
     assert all(a.start > now for a in appointments if a.status == "scheduled")
 

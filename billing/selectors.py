@@ -1,0 +1,131 @@
+"""Billing's reads: the receivables list (B1) with its totals, a patient's
+financial summary, payments with what they paid."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from billing.models import ZERO, Allocation, Method, PatientAccount, Payment, Receivable, ReceivableStatus, Refund
+from scheduling.models import AppointmentLine
+
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+# The `status` filter: what is still owed (open or partly paid), what is
+# settled, or everything (cancelled included).
+STATUS_FILTERS = {
+    "open": Q(status__in=[ReceivableStatus.OPEN, ReceivableStatus.PARTIAL]),
+    "paid": Q(status=ReceivableStatus.PAID),
+    "partial": Q(status=ReceivableStatus.PARTIAL),
+    "cancelled": Q(status=ReceivableStatus.CANCELLED),
+    "all": Q(),
+}
+
+
+@dataclass(frozen=True)
+class ReceivableFilters:
+    patient: int | None = None
+    status: str = "all"
+    start: dt.date | None = None
+    end: dt.date | None = None
+    service: int | None = None
+    professional: int | None = None
+    clinic: int | None = None
+    patient_package: int | None = None
+
+
+def receivable_rows(filters: ReceivableFilters) -> QuerySet[Receivable]:
+    rows = Receivable.objects.filter(STATUS_FILTERS.get(filters.status, Q()))
+    if filters.patient:
+        rows = rows.filter(patient_id=filters.patient)
+    if filters.start:
+        rows = rows.filter(due_date__gte=filters.start)
+    if filters.end:
+        rows = rows.filter(due_date__lte=filters.end)
+    if filters.professional:
+        rows = rows.filter(professional_id=filters.professional)
+    if filters.clinic:
+        rows = rows.filter(clinic_id=filters.clinic)
+    if filters.patient_package:
+        rows = rows.filter(patient_package_id=filters.patient_package)
+    if filters.service:
+        lines = AppointmentLine.objects.filter(appointment_id=OuterRef("appointment_id"), service_id=filters.service)
+        rows = rows.filter(Exists(lines))
+    return rows
+
+
+def receivable_list(filters: ReceivableFilters) -> QuerySet[Receivable]:
+    """Receivables by due date, with what a row shows (patient, professional,
+    session time, package number) in the same query."""
+    return (
+        receivable_rows(filters)
+        .select_related("patient", "professional", "appointment", "patient_package", "clinic")
+        .order_by("due_date", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Totals:
+    amount: Decimal
+    paid: Decimal
+    open: Decimal
+    count: int
+
+
+def receivable_totals(filters: ReceivableFilters) -> Totals:
+    """The list's totals in one query; cancelled rows count for nothing."""
+    live = ~Q(status=ReceivableStatus.CANCELLED)
+    sums = receivable_rows(filters).aggregate(
+        total_amount=Coalesce(Sum("amount", filter=live), Value(ZERO), output_field=_MONEY),
+        total_paid=Coalesce(Sum("paid", filter=live), Value(ZERO), output_field=_MONEY),
+        rows=Count("pk"),
+    )
+    amount, paid = sums["total_amount"], sums["total_paid"]
+    return Totals(amount, paid, amount - paid, sums["rows"])
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    open: Decimal
+    paid: Decimal
+    credit: Decimal
+    overdue: Decimal
+
+
+def patient_summary(patient_id: int, today: dt.date) -> PatientSummary:
+    live = ~Q(status=ReceivableStatus.CANCELLED)
+    sums = Receivable.objects.filter(patient_id=patient_id).aggregate(
+        total_amount=Coalesce(Sum("amount", filter=live), Value(ZERO), output_field=_MONEY),
+        total_paid=Coalesce(Sum("paid", filter=live), Value(ZERO), output_field=_MONEY),
+        overdue_amount=Coalesce(
+            Sum(Case(When(live & Q(due_date__lt=today), then=F("amount") - F("paid")), default=Value(ZERO))),
+            Value(ZERO),
+            output_field=_MONEY,
+        ),
+    )
+    credit = PatientAccount.objects.filter(patient_id=patient_id).values_list("credit", flat=True).first() or ZERO
+    amount, paid = sums["total_amount"], sums["total_paid"]
+    return PatientSummary(amount - paid, paid, credit, sums["overdue_amount"])
+
+
+def payment_list() -> QuerySet[Payment]:
+    allocations = Allocation.objects.order_by("pk")
+    return (
+        Payment.objects.select_related("patient", "patient_package", "received_by", "clinic")
+        .prefetch_related(
+            Prefetch("allocations", queryset=allocations), Prefetch("refunds", queryset=Refund.objects.order_by("pk"))
+        )
+        .order_by("-received_at", "-pk")
+    )
+
+
+def payment_detail_allocations(payment: Payment) -> QuerySet[Allocation]:
+    return Allocation.objects.filter(payment=payment).select_related("receivable").order_by("pk")
+
+
+def is_money(payment: Payment) -> bool:
+    return payment.method != Method.PACKAGE
