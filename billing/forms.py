@@ -61,6 +61,8 @@ class ReceivableFilterForm(forms.Form):
             service=data["service"].pk if data.get("service") else None,
             professional=data["professional"].pk if data.get("professional") else None,
             clinic=clinic if not data.get("patient") else None,
+            # Paying from a package lists the sessions it can pay, not sales.
+            kind="session" if data.get("package") else None,
         )
 
 

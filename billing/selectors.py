@@ -36,6 +36,7 @@ class ReceivableFilters:
     professional: int | None = None
     clinic: int | None = None
     patient_package: int | None = None
+    kind: str | None = None  # "session" or "package"; None: both
 
 
 def receivable_rows(filters: ReceivableFilters) -> QuerySet[Receivable]:
@@ -52,6 +53,8 @@ def receivable_rows(filters: ReceivableFilters) -> QuerySet[Receivable]:
         rows = rows.filter(clinic_id=filters.clinic)
     if filters.patient_package:
         rows = rows.filter(patient_package_id=filters.patient_package)
+    if filters.kind:
+        rows = rows.filter(kind=filters.kind)
     if filters.service:
         lines = AppointmentLine.objects.filter(appointment_id=OuterRef("appointment_id"), service_id=filters.service)
         rows = rows.filter(Exists(lines))

@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from billing import selectors, services
+from billing import pix, selectors, services
 from billing.errors import PriceMismatch
 from billing.forms import PaymentForm, ReceivableFilterForm, RefundForm, default_period
 from billing.models import Method, Payment, Receivable
@@ -287,6 +287,42 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(patient_id=int(patient_id))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "billing/payment_list.html", {"page": page, "currency": clinic.currency})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def receivable_pix(request: HttpRequest, receivable_id: int) -> HttpResponse:
+    """A Pix copy-and-paste code and QR code for what is open on a
+    receivable; "Pix received" registers the payment by hand."""
+    require_perm(request, Perm.TAKE_PAYMENTS)
+    receivable = Receivable.objects.select_related("clinic", "patient", "appointment").filter(pk=receivable_id).first()
+    if receivable is None:
+        raise Http404
+    clinic = receivable.clinic
+    if request.method == "POST":
+        try:
+            payment = services.payment_take(
+                clinic=clinic, patient=receivable.patient, method=Method.PIX, amount=receivable.open,
+                receivables=[receivable.pk], actor=_actor(request), note=_("Pix received"),
+            )  # fmt: skip
+        except ApplicationError as error:
+            messages.error(request, error.summary)
+            return redirect("billing:pix", receivable.pk)
+        messages.success(
+            request,
+            _("Payment no. %(number)s registered for %(patient)s.")
+            % {"number": payment.number, "patient": receivable.patient.full_name},
+        )
+        return redirect("billing:payment", payment.pk)
+    code = svg = ""
+    if clinic.pix_key and receivable.open > 0:
+        code = pix.brcode(
+            key=clinic.pix_key, name=clinic.name, city=clinic.pix_city or clinic.name, amount=receivable.open,
+            txid=pix.reference(f"REC{receivable.pk}"),
+        )  # fmt: skip
+        svg = pix.qr_svg(code)
+    context = {"receivable": receivable, "code": code, "svg": svg, "currency": clinic.currency, "clinic": clinic}
+    return render(request, "billing/pix.html", context)
 
 
 def pay_url(**params: Any) -> str:

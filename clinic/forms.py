@@ -43,6 +43,11 @@ class ClinicForm(forms.Form):
         help_text=_("The head office shares services and package templates with the other clinics."),
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    pix_key = forms.CharField(
+        label=_("Pix key"), max_length=77, required=False,
+        help_text=_("Receivables show a Pix code and QR code for this key."),
+    )  # fmt: skip
+    pix_city = forms.CharField(label=_("Pix city"), max_length=15, required=False)
 
     def clean_country(self) -> str:
         return str(self.cleaned_data["country"]).upper()

@@ -7,6 +7,7 @@ organization scope raises instead of silently reading every tenant's rows.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from typing import Any, NoReturn
 
@@ -139,6 +140,21 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
 
 
+PIX_KEY = re.compile(
+    r"^(\d{11}|\d{14}|\+\d{12,13}|[^@\s]+@[^@\s]+\.[^@\s]+|"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
+
+
+def validate_pix_key(value: str) -> None:
+    """A Pix key as the Central Bank defines them: a CPF (11 digits) or CNPJ
+    (14), a phone number (+55...), an e-mail address or a random key (UUID)."""
+    if value and not PIX_KEY.match(value):
+        raise ValidationError(
+            _("Enter the Pix key as registered at the bank: CPF or CNPJ digits, +55 phone, e-mail or random key.")
+        )
+
+
 class Clinic(TenantModel):
     """One unit (location) of an organization. The central clinic is the network's
     head office, which shares services and package templates with the others."""
@@ -154,6 +170,10 @@ class Clinic(TenantModel):
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="pt-br")
     is_central = models.BooleanField(_("central office"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # Where patients pay by Pix (B2): the receiving key and the city the BR
+    # Code names (at most 15 letters, without accents in the code).
+    pix_key = models.CharField(_("Pix key"), max_length=77, blank=True, validators=[validate_pix_key])
+    pix_city = models.CharField(_("Pix city"), max_length=15, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = tenant_history()

@@ -87,6 +87,8 @@ def clinic_create(
     country: str = "BR",
     language: str = "pt-br",
     is_central: bool = False,
+    pix_key: str = "",
+    pix_city: str = "",
 ) -> Clinic:
     clinic = Clinic(
         organization=organization,
@@ -96,6 +98,8 @@ def clinic_create(
         country=country.upper(),
         language=language,
         is_central=is_central,
+        pix_key=pix_key.strip(),
+        pix_city=pix_city.strip(),
     )
     full_clean(clinic)
     try:
@@ -110,13 +114,13 @@ def clinic_create(
 
 @transaction.atomic
 def clinic_update(*, clinic: Clinic, **changes: object) -> Clinic:
-    allowed = {"name", "time_zone", "currency", "country", "language", "is_central", "is_active"}
+    allowed = {"name", "time_zone", "currency", "country", "language", "is_central", "is_active", "pix_key", "pix_city"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(fields={name: [_("This field cannot be changed.")] for name in sorted(unknown)})
     clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
     for field, value in changes.items():
-        setattr(clinic, field, value)
+        setattr(clinic, field, value.strip() if isinstance(value, str) else value)
     if "currency" in changes:
         clinic.currency = clinic.currency.upper()
     full_clean(clinic)

@@ -15,7 +15,10 @@ from clinic.permissions import Perm
 class ClinicSerializer(serializers.ModelSerializer):
     class Meta:
         model = Clinic
-        fields = ["id", "name", "is_central", "time_zone", "currency", "country", "language", "is_active"]
+        fields = [
+            "id", "name", "is_central", "time_zone", "currency", "country", "language", "is_active", "pix_key",
+            "pix_city",
+        ]  # fmt: skip
         read_only_fields = ["id"]
         # Uniqueness is the service's (and the database's) job; DRF's own
         # validators would query outside the service's transaction.

@@ -96,6 +96,7 @@ def test_pay_existing_sessions_from_the_package_confirming_the_price(bob, patien
     assert entry in packages_page
     listing = client.get(f"/finance/?patient={patient.pk}&status=open&package={package.pk}").content.decode()
     assert 'data-testid="paying-from-package"' in listing
+    assert listing.count('data-testid="receivable-row"') == 2  # the sessions, not the package's own sale
     form = client.get("/finance/pay/", {"receivables": [two_sessions[0].pk], "package": package.pk})
     assert form.context["form"].initial["method"] == "package"
     data = {"receivables": [two_sessions[0].pk], "method": "package", "patient_package": package.pk}

@@ -22,6 +22,8 @@ def test_api_clinics_fields(alice, tenant_a) -> None:
         "country": "BR",
         "language": "pt-br",
         "is_active": True,
+        "pix_key": "",
+        "pix_city": "",
     }
 
 
