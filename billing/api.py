@@ -14,14 +14,16 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from billing import selectors, services
+from billing.commissions import commission_report
 from billing.models import Allocation, Method, PayerKind, Payment, Receivable
-from clinic.api.base import TenantViewSet
+from clinic.api.base import HasActionPermission, TenantViewSet
 from clinic.api.fields import LockedKeyField, TenantPrimaryKeyField
 from clinic.permissions import Perm
 from packages.patient_packages.models import PatientPackage
@@ -238,3 +240,68 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         response = HttpResponse(receipt_pdf(payment), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="receipt-{payment.number}.pdf"'
         return response
+
+
+class CommissionQuerySerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    professional = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data["end"] < data["start"]:
+            raise serializers.ValidationError({"end": ["The end must be after the start."]})
+        if (data["end"] - data["start"]).days > 366:
+            raise serializers.ValidationError({"end": ["Choose at most a year."]})
+        return data
+
+
+class CommissionLineSerializer(serializers.Serializer):
+    date = serializers.DateTimeField(source="when")
+    session = serializers.IntegerField()
+    session_start = serializers.DateTimeField(allow_null=True)
+    patient = serializers.CharField()
+    package = serializers.CharField()
+    value = _money()
+    commission = _money()
+    reversal = serializers.BooleanField()
+
+
+class ProfessionalCommissionSerializer(serializers.Serializer):
+    professional = serializers.IntegerField(source="professional_id", allow_null=True)
+    name = serializers.CharField()
+    sessions = serializers.IntegerField()
+    total = _money()
+    lines = CommissionLineSerializer(many=True)
+
+
+class CommissionReportSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    total = _money()
+    professionals = ProfessionalCommissionSerializer(many=True)
+
+
+class CommissionReportView(APIView):
+    """`GET /api/v1/reports/commissions/?start=&end=&professional=`: each
+    professional's commissions in the caller's clinic (B5), the sessions
+    behind each sum, reversals of sessions credited back negative."""
+
+    permission_classes = [permissions.IsAuthenticated, HasActionPermission]
+
+    def required_permission(self) -> Perm:
+        return Perm.EXPORT_REPORTS
+
+    @extend_schema(parameters=[CommissionQuerySerializer], responses=CommissionReportSerializer)
+    def get(self, request: Request) -> Response:
+        query = CommissionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        report = commission_report(
+            clinic=request.clinic,  # type: ignore[attr-defined]
+            start=data["start"], end=data["end"], professional=data.get("professional"),
+        )  # fmt: skip
+        body = {
+            "start": data["start"], "end": data["end"], "total": sum((r.total for r in report), Decimal("0.00")),
+            "professionals": report,
+        }  # fmt: skip
+        return Response(CommissionReportSerializer(body).data)

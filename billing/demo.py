@@ -69,7 +69,7 @@ def seed_billing(organization: Organization, clinics: dict[str, Clinic]) -> None
     # A package sold in three monthly installments, the first one paid.
     template = catalog.visible_templates(clinic=central).filter(name="Pacote 10 sessões de Fisioterapia").first()
     if heitor and template is not None:
-        package = ledger.package_link(patient=heitor, clinic=heitor.clinic, actor=actor, template=template,
+        ledger.package_link(patient=heitor, clinic=heitor.clinic, actor=actor, template=template,
                                       installments=3)  # fmt: skip
         installments = _sale(heitor)
         if installments:

@@ -136,3 +136,29 @@ class RefundForm(forms.Form):
         elif data.get("amount") and data.get("receivables"):
             self.add_error(None, _("Give the amount to refund or the sessions, not both."))
         return data
+
+
+class CommissionFilterForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    professional: forms.ModelChoiceField[Professional] = forms.ModelChoiceField(
+        label=_("Professional"), queryset=Professional.objects.none(), required=False,
+        empty_label=_("All professionals"),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, professionals: QuerySet[Professional], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["professional"].queryset = professionals  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The end must be after the start."))
+        elif start and end and (end - start).days > 366:
+            self.add_error("end", _("Choose at most a year."))
+        return data
+
+
+class CashDayForm(forms.Form):
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -132,3 +133,50 @@ def payment_detail_allocations(payment: Payment) -> QuerySet[Allocation]:
 
 def is_money(payment: Payment) -> bool:
     return payment.method != Method.PACKAGE
+
+
+@dataclass(frozen=True)
+class CashLine:
+    method: str
+    label: str
+    received: Decimal
+    refunded: Decimal
+    payments: int
+
+    @property
+    def net(self) -> Decimal:
+        return self.received - self.refunded
+
+
+def cash_summary(*, clinic_id: int, day: dt.date, time_zone: str) -> list[CashLine]:
+    """What the clinic received and gave back on `day` (its own time zone),
+    per method, for the evening closing. Sessions paid from a package are
+    listed as such: no money changed hands."""
+    tz = ZoneInfo(time_zone)
+    since = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    until = since + dt.timedelta(days=1)
+    received = dict(
+        (method, (total, count))
+        for method, total, count in Payment.objects.filter(
+            clinic_id=clinic_id, received_at__gte=since, received_at__lt=until
+        )
+        .values("method")
+        .annotate(total=Sum("amount"), count=Count("pk"))
+        .values_list("method", "total", "count")
+    )
+    refunded = dict(
+        Refund.objects.filter(payment__clinic_id=clinic_id, created_at__gte=since, created_at__lt=until)
+        .values("payment__method")
+        .annotate(total=Sum("amount"))
+        .values_list("payment__method", "total")
+    )
+    return [
+        CashLine(
+            method.value,
+            str(method.label),
+            received.get(method, (ZERO, 0))[0],
+            refunded.get(method, ZERO),
+            received.get(method, (ZERO, 0))[1],
+        )
+        for method in Method
+    ]

@@ -21,14 +21,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from billing import pix, selectors, services
+from billing.commissions import commission_report
 from billing.errors import PriceMismatch
-from billing.forms import PaymentForm, ReceivableFilterForm, RefundForm, default_period
+from billing.forms import (
+    CashDayForm,
+    CommissionFilterForm,
+    PaymentForm,
+    ReceivableFilterForm,
+    RefundForm,
+    default_period,
+)
 from billing.models import Method, Payment, Receivable
 from billing.receivables import account_credit, local_date
 from clinic.errors import ApplicationError, add_to_form
 from clinic.models import Clinic, Professional, User
 from clinic.permissions import Perm, require_perm
 from packages.catalog import selectors as catalog
+from packages.catalog.exporters import XLSX_CONTENT_TYPE
 from packages.catalog.models import Posting
 from packages.catalog.templatetags.catalog_tags import money as money_text
 from packages.patient_packages.models import PackageStatus, PatientPackage
@@ -323,6 +332,73 @@ def receivable_pix(request: HttpRequest, receivable_id: int) -> HttpResponse:
         svg = pix.qr_svg(code)
     context = {"receivable": receivable, "code": code, "svg": svg, "currency": clinic.currency, "clinic": clinic}
     return render(request, "billing/pix.html", context)
+
+
+def _month_so_far(request: HttpRequest, clinic: Clinic) -> dict[str, str]:
+    today = local_date(timezone.now(), clinic.time_zone)
+    start, _end = default_period(today)
+    return {"start": start.isoformat(), "end": today.isoformat()}
+
+
+@login_required
+def commissions(request: HttpRequest) -> HttpResponse:
+    """Each professional's commissions in a period, with the sessions behind
+    each sum (B5); `?format=xlsx` downloads it as Excel."""
+    require_perm(request, Perm.EXPORT_REPORTS)
+    clinic = _clinic(request)
+    data = request.GET.copy()
+    for key, value in _month_so_far(request, clinic).items():
+        data.setdefault(key, value)
+    form = CommissionFilterForm(
+        data, professionals=Professional.objects.filter(clinic=clinic).order_by("-is_active", "name")
+    )
+    report = []
+    if form.is_valid():
+        chosen = form.cleaned_data["professional"]
+        report = commission_report(
+            clinic=clinic, start=form.cleaned_data["start"], end=form.cleaned_data["end"],
+            professional=chosen.pk if chosen else None,
+        )  # fmt: skip
+        if request.GET.get("format") == "xlsx":
+            from billing.exporters import commissions_xlsx
+
+            title = _("Commissions from %(start)s to %(end)s") % {
+                "start": date_format(form.cleaned_data["start"], "SHORT_DATE_FORMAT"),
+                "end": date_format(form.cleaned_data["end"], "SHORT_DATE_FORMAT"),
+            }
+            content = commissions_xlsx(report, currency=clinic.currency, time_zone=clinic.time_zone, title=title)
+            response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+            response["Content-Disposition"] = 'attachment; filename="commissions.xlsx"'
+            return response
+    context = {
+        "form": form,
+        "report": report,
+        "currency": clinic.currency,
+        "clinic": clinic,
+        "query": _without_page(data),
+        "total": sum((row.total for row in report), Decimal("0.00")),
+    }
+    return render(request, "billing/commissions.html", context)
+
+
+@login_required
+def cash_summary(request: HttpRequest) -> HttpResponse:
+    """The day's closing: received and refunded per method (cash, card,
+    Pix, transfer, package)."""
+    require_perm(request, Perm.TAKE_PAYMENTS)
+    clinic = _clinic(request)
+    today = local_date(timezone.now(), clinic.time_zone)
+    form = CashDayForm(request.GET or {"day": today.isoformat()})
+    day = form.cleaned_data["day"] if form.is_valid() else today
+    lines = selectors.cash_summary(clinic_id=clinic.pk, day=day, time_zone=clinic.time_zone)
+    money_lines = [line for line in lines if line.method != Method.PACKAGE]
+    received = sum((line.received for line in money_lines), Decimal("0.00"))
+    refunded = sum((line.refunded for line in money_lines), Decimal("0.00"))
+    context = {
+        "form": form, "day": day, "lines": lines, "currency": clinic.currency, "received": received,
+        "refunded": refunded, "net": received - refunded,
+    }  # fmt: skip
+    return render(request, "billing/cash.html", context)
 
 
 def pay_url(**params: Any) -> str:

@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from billing.api import PaymentViewSet, ReceivableViewSet
+from billing.api import CommissionReportView, PaymentViewSet, ReceivableViewSet
 from clinic.api.clinics import ClinicViewSet
 from clinic.api.professionals import ProfessionalViewSet
 from clinic.api.rooms import RoomViewSet
@@ -33,6 +33,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("reports/commissions/", CommissionReportView.as_view(), name="commission-report"),
     path("payments/<int:pk>/receipt.pdf", PaymentViewSet.as_view({"get": "receipt"}), name="payment-receipt"),
     path("", include(router.urls)),
 ]

@@ -90,7 +90,7 @@ class PackageLinkForm(forms.Form):
     total_price = _amount_field(_("Total paid"), required=False)
     paid_at = _date_field(_("Payment date"))
     installments = forms.TypedChoiceField(
-        label=_("Installments"), coerce=int, initial=1, choices=(), required=False, empty_value=1,
+        label=_("Installments"), coerce=int, initial=1, choices=(), required=False, empty_value=1,  # type: ignore[arg-type]
         help_text=_("A package that posts its total is charged in this many monthly installments."),
     )  # fmt: skip
     insurer = forms.CharField(label=_("Insurer"), max_length=200, required=False)
