@@ -9,11 +9,14 @@ from decimal import Decimal
 
 from billing import services
 from billing.models import Method, Payment, Receivable, ReceivableKind, ReceivableStatus
+from clinic import services as clinic_services
 from clinic.models import Clinic, Membership, Organization, Role, User
 from packages.catalog import selectors as catalog
 from packages.patient_packages import ledger
 from packages.patient_packages.models import PackageStatus, PatientPackage
 from patients.models import Patient
+
+DEMO_PIX_KEY = "7d9f0335-8dcc-4054-9bf9-0dbd61d36906"
 
 
 def _patient(first_name: str) -> Patient | None:
@@ -45,6 +48,9 @@ def seed_billing(organization: Organization, clinics: dict[str, Clinic]) -> None
     if Payment.objects.exists():
         return
     central = next(clinic for clinic in clinics.values() if clinic.is_central)
+    if not central.pix_key:
+        # A random key (EVP), as clinics register them: the Pix page shows a code for it.
+        clinic_services.clinic_update(clinic=central, pix_key=DEMO_PIX_KEY, pix_city="Sao Paulo")
     membership = Membership.objects.filter(clinic=central, role=Role.RECEPTIONIST).select_related("user").first()
     actor = membership.user if membership else None
 

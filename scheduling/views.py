@@ -35,6 +35,7 @@ from clinic.errors import ApplicationError, add_to_form
 from clinic.models import Clinic, User
 from clinic.permissions import Perm, request_has_perm, require_perm
 from clinic.selectors import professionals_for_clinic, rooms_for_clinic
+from packages.catalog.models import Posting
 from packages.patient_packages import budgets
 from packages.patient_packages.models import PatientPackage
 from patients.models import AccessChannel, Patient
@@ -116,11 +117,16 @@ def _show_error(form: Any, error: ApplicationError) -> None:
                 form.add_error(name, message)
 
 
-def _saved(message: str, warnings: list[str], *, close: bool = True) -> HttpResponse:
+def _saved(
+    message: str, warnings: list[str], *, close: bool = True, action: dict[str, str] | None = None
+) -> HttpResponse:
     """An htmx answer that swaps nothing: the page closes the modal, refetches
-    the calendar and shows the message (and warnings) as toasts."""
+    the calendar and shows the message (and warnings) as toasts; `action` is a
+    link the message offers ({url, label})."""
     response = reswap(HttpResponse(), "none")
-    payload = {"message": message, "warnings": warnings, "close": close}
+    payload: dict[str, Any] = {"message": message, "warnings": warnings, "close": close}
+    if action:
+        payload["action"] = action
     return trigger_client_event(response, "appointmentSaved", payload)
 
 
@@ -317,7 +323,9 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
                     authorization=data["authorization"],
                     notes=data["notes"],
                 )
-                return _saved(_booked_message(booking.appointment), booking.warnings)
+                return _saved(
+                    _booked_message(booking.appointment), booking.warnings, action=_pay_action(request, booking)
+                )
         except ApplicationError as error:
             _show_series_error(form, error, rule, clinic) if rule else _show_error(form, error)
     context = {"form": form, "lines": lines, "preview": preview, "packages": _package_rows(request, form, lines)}
@@ -350,6 +358,17 @@ def patient_search(request: HttpRequest) -> HttpResponse:
         "clinic": clinic,
     }
     return render(request, "scheduling/_patient_results.html", context)
+
+
+def _pay_action(request: HttpRequest, booking: services.Booking) -> dict[str, str] | None:
+    """A session booked without a package ("skip" in the package list), or
+    with one that charges each session, owes its price: the toast offers the
+    one-click payment (seed 001). A package that posts its total covers it."""
+    package = booking.appointment.patient_package
+    if (package is not None and package.posting == Posting.TOTAL) or not request_has_perm(request, Perm.TAKE_PAYMENTS):
+        return None
+    url = reverse("billing:pay") + f"?appointment={booking.appointment.pk}"
+    return {"url": url, "label": _("Register payment")}
 
 
 def _booked_message(appointment: Appointment) -> str:

@@ -29,7 +29,7 @@
     return calendar.formatIso(date).slice(0, 19);
   }
 
-  function toast(message, level) {
+  function toast(message, level, action) {
     const container = document.getElementById("calendar-toasts");
     if (!container || !message) return;
     const item = document.createElement("div");
@@ -44,6 +44,15 @@
     const body = document.createElement("div");
     body.className = "toast-body";
     body.textContent = message;
+    if (action && action.url) {
+      // "Register payment": a session booked without a package owes its price.
+      const link = document.createElement("a");
+      link.href = action.url;
+      link.className = "ms-2 fw-semibold link-light";
+      link.dataset.testid = "toast-action";
+      link.textContent = action.label;
+      body.append(" ", link);
+    }
     const close = document.createElement("button");
     close.type = "button";
     close.className = "btn-close me-2 m-auto" + (level === "warning" ? "" : " btn-close-white");
@@ -52,7 +61,7 @@
     row.append(body, close);
     item.append(row);
     container.append(item);
-    const instance = bootstrap.Toast.getOrCreateInstance(item, { delay: level === "danger" || level === "warning" ? 8000 : 4000 });
+    const instance = bootstrap.Toast.getOrCreateInstance(item, { delay: level === "danger" || level === "warning" || action ? 8000 : 4000 });
     item.addEventListener("hidden.bs.toast", function () { item.remove(); });
     instance.show();
   }
@@ -180,7 +189,7 @@
     const detail = event.detail || {};
     if (detail.close !== false) modal.hide();
     calendar.refetchEvents();
-    toast(detail.message, "success");
+    toast(detail.message, "success", detail.action);
     (detail.warnings || []).forEach(function (warning) { toast(warning, "warning"); });
   });
   document.body.addEventListener("calendarChanged", function () { calendar.refetchEvents(); });

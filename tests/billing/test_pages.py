@@ -161,3 +161,29 @@ def test_the_receipt_page_is_a_pdf(bob, patient, two_sessions):
         payment = take(patient, "200.00", two_sessions)
     response = login(bob).get(f"/finance/payments/{payment.pk}/receipt.pdf")
     assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
+
+
+@pytest.mark.django_db
+def test_booking_without_a_package_offers_the_payment_and_with_one_does_not(bob, paula, patient, link):
+    """Seed 001: the booking offers the patient's packages; "skip" leads to the
+    one-click payment of the session."""
+    from scheduling.models import Appointment
+    from tests.scheduling.conftest import physio_service  # noqa: F401
+    from tests.scheduling.test_pages import booking_data, client_for, saved_event
+
+    with organization_scope(patient.organization_id):
+        from tests.packages.factories import ServiceFactory
+
+        service = ServiceFactory(clinic=patient.clinic, name="Fisioterapia", price=D("120.00"))
+        package = link(sessions=4, total="480.00")
+    skipped = saved_event(client_for(bob).post("/calendar/book/", booking_data(patient, service)))
+    with scopes_disabled():
+        appointment = Appointment.objects.get()
+    assert skipped["action"]["url"] == f"/finance/pay/?appointment={appointment.pk}"
+    covered = booking_data(patient, service, start="2026-12-02T09:00", patient_package=package.pk)
+    assert "action" not in saved_event(client_for(bob).post("/calendar/book/", covered))
+    # A professional books but does not take payments: nothing to offer.
+    own = saved_event(
+        client_for(paula).post("/calendar/book/", booking_data(patient, service, start="2026-12-03T09:00"))
+    )
+    assert "action" not in own
