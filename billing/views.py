@@ -291,11 +291,20 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     require_perm(request, Perm.TAKE_PAYMENTS)
     clinic = _clinic(request)
     rows = selectors.payment_list().filter(clinic=clinic)
-    patient_id = request.GET.get("patient")
-    if patient_id and patient_id.isdigit():
+    patient_id, package_id = request.GET.get("patient", ""), request.GET.get("package", "")
+    if patient_id.isdigit():
         rows = rows.filter(patient_id=int(patient_id))
+    package = None
+    if package_id.isdigit():
+        # A package's paid sessions (B3): its payments, each listing the
+        # sessions it paid, which can be removed from there.
+        package = PatientPackage.objects.filter(pk=int(package_id)).select_related("patient").first()
+        if package is None:
+            raise Http404
+        rows = rows.filter(patient_package=package)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "billing/payment_list.html", {"page": page, "currency": clinic.currency})
+    context = {"page": page, "currency": clinic.currency, "package": package}
+    return render(request, "billing/payment_list.html", context)
 
 
 @login_required

@@ -187,3 +187,25 @@ def test_booking_without_a_package_offers_the_payment_and_with_one_does_not(bob,
         client_for(paula).post("/calendar/book/", booking_data(patient, service, start="2026-12-03T09:00"))
     )
     assert "action" not in own
+
+
+@pytest.mark.django_db
+def test_a_packages_paid_sessions_are_listed_from_the_package(bob, patient, link, two_sessions, foreign_patient_b):
+    from tests.billing.conftest import pay_from
+
+    with organization_scope(patient.organization_id):
+        package = link(sessions=4, total="400.00")
+        payment = pay_from(package, [two_sessions[0]])
+        take(patient, "100.00", [two_sessions[1]])
+    client = login(bob)
+    assert (
+        f"/finance/payments/?package={package.pk}" in client.get(f"/patients/{patient.pk}/packages/").content.decode()
+    )
+    listing = client.get("/finance/payments/", {"package": package.pk})
+    assert [p.pk for p in listing.context["page"].object_list] == [payment.pk]
+    with organization_scope(foreign_patient_b.organization_id):
+        from packages.patient_packages import ledger
+
+        foreign = ledger.package_link(patient=foreign_patient_b, clinic=foreign_patient_b.clinic, actor=None,
+                                      sessions=2, total_price=D("200.00"))  # fmt: skip
+    assert client.get("/finance/payments/", {"package": foreign.pk}).status_code == 404
