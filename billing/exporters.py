@@ -10,13 +10,13 @@ from decimal import Decimal
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
-from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.commissions import ProfessionalCommissions
-from billing.models import Allocation, Method, Payment, Receivable
+from billing.models import Method, Payment, Receivable
+from billing.services import net_by_receivable
 from clinic import money
 from packages.patient_packages.models import EntryKind, LedgerEntry
 
@@ -34,14 +34,7 @@ class ReceiptLine:
 def receipt_lines(payment: Payment) -> list[ReceiptLine]:
     """What the payment still pays, one line per receivable, with each
     package session's place in its package."""
-    sums = (
-        Allocation.objects.filter(payment=payment)
-        .values("receivable")
-        .annotate(total=Sum("amount"))
-        .filter(total__gt=0)
-        .values_list("receivable", "total")
-    )
-    net = dict(sums)
+    net = net_by_receivable(payment)
     rows = (
         Receivable.objects.filter(pk__in=net)
         .select_related("appointment", "patient_package")

@@ -303,7 +303,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
             raise Http404
         rows = rows.filter(patient_package=package)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "currency": clinic.currency, "package": package}
+    context = {"page": page, "currency": clinic.currency, "package": package, "query": _without_page(request.GET)}
     return render(request, "billing/payment_list.html", context)
 
 
