@@ -1,9 +1,11 @@
-from django.contrib.auth.decorators import login_required
 from django.urls import path
-from django.views.generic import TemplateView
+
+from reports import views
 
 app_name = "reports"
 
 urlpatterns = [
-    path("", login_required(TemplateView.as_view(template_name="reports/index.html")), name="index"),
+    path("", views.index, name="index"),
+    path("packages/", views.package_report, name="packages"),
+    path("packages/<int:package_id>/session-card.pdf", views.session_card, name="session-card"),
 ]

@@ -12,6 +12,7 @@ from clinic.api.rooms import RoomViewSet
 from clinic.api.token import ObtainTokenView
 from packages.catalog.api import PackageTemplateViewSet, ServiceViewSet
 from patients.api import PatientViewSet
+from reports.api import PackageReportExport, SessionCard
 from scheduling.api import AppointmentStatusViewSet, AppointmentViewSet
 from scheduling.package_api import PatientPackageViewSet
 
@@ -34,6 +35,8 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("reports/commissions/", CommissionReportView.as_view(), name="commission-report"),
+    path("reports/packages.xlsx", PackageReportExport.as_view(), name="package-report-xlsx"),
+    path("patient-packages/<int:pk>/session-card.pdf", SessionCard.as_view(), name="session-card"),
     path("payments/<int:pk>/receipt.pdf", PaymentViewSet.as_view({"get": "receipt"}), name="payment-receipt"),
     path("", include(router.urls)),
 ]

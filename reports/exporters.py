@@ -1,0 +1,136 @@
+"""The general package report as Excel (openpyxl, write-only: rows are
+streamed, so memory stays flat however many there are) and the package's
+session card as PDF (WeasyPrint). Both libraries are imported inside the
+functions that use them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from io import BytesIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinic import money
+from packages.patient_packages import budgets
+from packages.patient_packages.models import PatientPackage
+from scheduling.models import AppointmentStatus
+
+CHUNK = 500
+DATE = "DD/MM/YYYY"
+DATETIME = "DD/MM/YYYY HH:MM"
+
+
+def _local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
+    return timezone.localtime(moment, tz).replace(tzinfo=None) if moment else None
+
+
+def package_report_xlsx(rows: Iterable[PatientPackage], *, title: str, currency: str, time_zone: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    columns: list[tuple[str, int]] = [
+        (_("Status"), 12), (_("Total value"), 14), (_("Current money balance"), 16), (_("Price per session"), 15),
+        (_("Total sessions"), 10), (_("Used sessions"), 10), (_("Remaining sessions"), 11), (_("Patient"), 30),
+        (_("Number"), 12), (_("Template"), 30), (_("Clinic"), 24), (_("Linked on"), 12), (_("Last session"), 16),
+        (_("Free to book"), 10),
+    ]  # fmt: skip
+    tz = ZoneInfo(time_zone)
+    money_format = money.excel_currency_format(currency)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Packages")[:31])
+    for index, (_name, width) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A3"
+
+    def cell(value: Any, number_format: str | None = None) -> Any:
+        written = WriteOnlyCell(sheet, value=value)
+        if number_format and value is not None:
+            written.number_format = number_format
+        return written
+
+    heading = WriteOnlyCell(sheet, value=title)
+    heading.font = Font(bold=True, size=12)
+    sheet.append([heading])
+    header = []
+    for name, _width in columns:
+        head = WriteOnlyCell(sheet, value=name)
+        head.font = Font(bold=True, color="FFFFFF")
+        head.fill = PatternFill("solid", fgColor="0F766E")
+        head.alignment = Alignment(wrap_text=True, vertical="center")
+        header.append(head)
+    sheet.append(header)
+    count = 0
+    batch: list[PatientPackage] = []
+
+    def flush() -> None:
+        balances = budgets.balances(batch)
+        for package in batch:
+            sheet.append([
+                package.get_status_display(), cell(package.amount_total, money_format),
+                cell(package.amount_open, money_format),
+                cell(package.average_price, money_format),
+                cell(package.sessions_total, "0"), cell(package.sessions_used, "0"),
+                cell(package.sessions_total - package.sessions_used, "0"), package.patient.full_name, package.number,
+                package.template.name if package.template else package.name, package.clinic.name,
+                cell(timezone.localtime(package.created_at, tz).date(), DATE),
+                cell(_local(getattr(package, "last_session", None), tz), DATETIME),
+                cell(balances[package.pk].free, "0"),
+            ])  # fmt: skip
+        batch.clear()
+
+    source = rows.iterator(chunk_size=CHUNK) if isinstance(rows, QuerySet) else rows
+    for package in source:
+        batch.append(package)
+        count += 1
+        if len(batch) == CHUNK:
+            flush()
+    flush()
+    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{count + 2}"
+    output = BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def session_card_html(package: PatientPackage, appointments: Sequence[Any], *, size: str, card_url: str) -> str:
+    """The card: one numbered row per session of the package, whatever its
+    status, and empty numbered rows for the sessions not yet booked."""
+    import segno
+
+    statuses = {status.code: status.display_name for status in AppointmentStatus.objects.all()}
+    tz = ZoneInfo(package.clinic.time_zone)
+    rows = [
+        {
+            "n": n,
+            "start": timezone.localtime(a.start, tz),
+            "professional": a.professional.name if a.professional else "",
+            "status": statuses.get(a.status, a.status),
+        }
+        for n, a in enumerate(appointments, start=1)
+    ]
+    empty = range(len(rows) + 1, max(package.sessions_total, len(rows)) + 1)
+    context = {
+        "package": package,
+        "clinic": package.clinic,
+        "patient": package.patient,
+        "rows": rows,
+        "empty": empty,
+        "size": size,
+        "qr": segno.make(card_url, error="m").svg_data_uri(scale=3, border=1),
+        "card_url": card_url,
+    }
+    return render_to_string("reports/session_card.html", context)
+
+
+def session_card_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf

@@ -1,0 +1,130 @@
+"""The general package report (R1): one row per package with seed 001's
+columns, filtered, sorted and totalled in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from packages.patient_packages.models import PackageUsage, PatientPackage, UsageState
+from scheduling.models import Appointment
+
+ZERO = Decimal("0.00")
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+# ?sort= values and what they order by (a leading "-" reverses).
+SORTS = {
+    "linked": ("created_at", "pk"),
+    "patient": ("patient__full_name", "pk"),
+    "number": ("number", "pk"),
+    "status": ("status", "pk"),
+    "total": ("amount_total", "pk"),
+    "open": ("amount_open", "pk"),
+    "sessions": ("sessions_total", "pk"),
+    "used": ("sessions_used", "pk"),
+    "remaining": ("remaining", "pk"),
+    "last": ("last_session", "pk"),
+}
+
+
+@dataclass(frozen=True)
+class PackageFilters:
+    status: str = ""
+    start: dt.date | None = None
+    end: dt.date | None = None
+    clinic: int | None = None
+    professional: int | None = None
+    patient: int | None = None
+    template: int | None = None
+    sort: str = "-linked"
+    time_zone: str = "America/Sao_Paulo"
+
+
+def package_report_rows(filters: PackageFilters) -> QuerySet[PatientPackage]:
+    """Live packages matching the filters, each with `remaining` and
+    `last_session` (the start of its last debited session), sorted."""
+    rows = PatientPackage.objects.filter(deleted_at__isnull=True)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    tz = ZoneInfo(filters.time_zone)
+    if filters.start:
+        rows = rows.filter(created_at__gte=dt.datetime.combine(filters.start, dt.time.min, tzinfo=tz))
+    if filters.end:
+        rows = rows.filter(
+            created_at__lt=dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        )
+    if filters.clinic:
+        rows = rows.filter(clinic_id=filters.clinic)
+    if filters.patient:
+        rows = rows.filter(patient_id=filters.patient)
+    if filters.template:
+        rows = rows.filter(template_id=filters.template)
+    if filters.professional:
+        sessions = Appointment.objects.filter(patient_package=OuterRef("pk"), professional_id=filters.professional)
+        rows = rows.filter(Exists(sessions))
+    last = (
+        PackageUsage.objects.filter(package=OuterRef("pk"), state=UsageState.DEBITED)
+        .order_by()
+        .values("package")
+        .annotate(last=Max("session_start"))
+        .values("last")
+    )
+    rows = rows.annotate(
+        remaining=F("sessions_total") - F("sessions_used"), last_session=Subquery(last)
+    ).select_related("patient", "clinic", "template")
+    key = filters.sort.lstrip("-")
+    order = SORTS.get(key, SORTS["linked"])
+    descending = filters.sort.startswith("-") if key in SORTS else True
+    return rows.order_by(*(f"-{name}" if descending else name for name in order))
+
+
+@dataclass(frozen=True)
+class ReportTotals:
+    packages: int
+    amount_total: Decimal
+    amount_open: Decimal
+    sessions_total: int
+    sessions_used: int
+    sessions_remaining: int
+
+
+def package_report_totals(filters: PackageFilters) -> ReportTotals:
+    sums = (
+        package_report_rows(filters)
+        .order_by()
+        .aggregate(
+            packages=Count("pk"),
+            total=Coalesce(Sum("amount_total"), Value(ZERO), output_field=_MONEY),
+            open_value=Coalesce(Sum("amount_open"), Value(ZERO), output_field=_MONEY),
+            sessions=Coalesce(Sum("sessions_total"), Value(0), output_field=IntegerField()),
+            used=Coalesce(Sum("sessions_used"), Value(0), output_field=IntegerField()),
+        )
+    )
+    return ReportTotals(
+        sums["packages"], sums["total"], sums["open_value"], sums["sessions"], sums["used"],
+        sums["sessions"] - sums["used"],
+    )  # fmt: skip
+
+
+def session_card_rows(package: PatientPackage) -> list[Appointment]:
+    """Every appointment of the package, whatever its status (seed 000), in order."""
+    return list(
+        Appointment.objects.filter(patient_package=package).select_related("professional").order_by("start", "pk")
+    )

@@ -1,0 +1,137 @@
+"""Reports (R1, R4): the general package report with its Excel export, and
+the package's PDF session card. Every export and card writes the access log
+(the patients whose data left the app)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from clinic.models import Clinic, Professional
+from clinic.permissions import Perm, require_perm
+from packages.catalog import selectors as catalog
+from packages.catalog.exporters import XLSX_CONTENT_TYPE
+from packages.patient_packages import budgets
+from packages.patient_packages.models import PatientPackage
+from patients.models import AccessChannel, Patient
+from patients.services import access_log_record
+from reports import exporters, selectors
+from reports.forms import PackageReportForm
+
+PAGE_SIZE = 50
+SIZES = ("A4", "A5")
+
+
+def _clinic(request: HttpRequest) -> Clinic:
+    clinic: Clinic | None = getattr(request, "clinic", None)
+    if clinic is None:
+        raise Http404
+    return clinic
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/index.html", {})
+
+
+def report_form(request: HttpRequest, clinic: Clinic) -> PackageReportForm:
+    return PackageReportForm(
+        request.GET,
+        clinics=Clinic.objects.filter(is_active=True).order_by("-is_central", "name"),
+        professionals=clinic_professionals(clinic),
+        templates=catalog.visible_templates(clinic=clinic).order_by("name"),
+    )
+
+
+def clinic_professionals(clinic: Clinic) -> QuerySet[Professional]:
+    return Professional.objects.filter(clinic__organization_id=clinic.organization_id).order_by("name")
+
+
+@login_required
+@require_GET
+def package_report(request: HttpRequest) -> HttpResponse:
+    """One row per package with seed 001's columns, filtered, sorted and
+    totalled; `?format=xlsx` downloads every row as Excel."""
+    require_perm(request, Perm.EXPORT_REPORTS)
+    clinic = _clinic(request)
+    form = report_form(request, clinic)
+    filters = form.filters(time_zone=clinic.time_zone)
+    rows = selectors.package_report_rows(filters)
+    if request.GET.get("format") == "xlsx":
+        return package_report_download(request, form, rows, clinic)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    packages = list(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": [(package, balance) for package, balance in _with_balances(packages)],
+        "totals": selectors.package_report_totals(filters),
+        "currency": clinic.currency,
+        "clinic": clinic,
+        "sort": filters.sort,
+        "query": query.urlencode(),
+        "unsorted_query": _without(query, "sort"),
+    }
+    template = "reports/_package_table.html" if request.headers.get("HX-Request") else "reports/packages.html"
+    return render(request, template, context)
+
+
+def _without(query: QueryDict, name: str) -> str:
+    copy = query.copy()
+    copy.pop(name, None)
+    text: str = copy.urlencode()
+    return text
+
+
+def _with_balances(packages: list[PatientPackage]) -> list[tuple[PatientPackage, budgets.Balance]]:
+    balances = budgets.balances(packages)
+    return [(package, balances[package.pk]) for package in packages]
+
+
+def package_report_download(
+    request: HttpRequest, form: PackageReportForm, rows: QuerySet[PatientPackage], clinic: Clinic
+) -> HttpResponse:
+    title = _("Package report") + (f" — {form.described()}" if form.described() else "")
+    content = exporters.package_report_xlsx(rows, title=title, currency=clinic.currency, time_zone=clinic.time_zone)
+    patients = Patient.objects.filter(pk__in=rows.order_by().values("patient_id"))
+    access_log_record(request=request, patients=patients, channel=AccessChannel.EXPORT, what=_("Package report"))
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="packages-{stamp}.xlsx"'
+    return response
+
+
+def session_card_response(request: HttpRequest, package: PatientPackage, *, channel: AccessChannel) -> HttpResponse:
+    """The package's session card as PDF (A4, or `?size=A5`)."""
+    size = request.GET.get("size", "A4").upper()
+    if size not in SIZES:
+        size = "A4"
+    card_url = request.build_absolute_uri(reverse("patient_packages:history", args=[package.patient_id, package.pk]))
+    html = exporters.session_card_html(package, selectors.session_card_rows(package), size=size, card_url=card_url)
+    access_log_record(request=request, patients=[package.patient], channel=channel, what=_("Session card"))
+    response = HttpResponse(exporters.session_card_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="session-card-{package.number}.pdf"'
+    return response
+
+
+@login_required
+@require_GET
+def session_card(request: HttpRequest, package_id: int) -> HttpResponse:
+    package = (
+        PatientPackage.objects.filter(pk=package_id, deleted_at__isnull=True)
+        .select_related("patient", "clinic")
+        .first()
+    )
+    if package is None:
+        raise Http404
+    return session_card_response(request, package, channel=AccessChannel.PAGE)
