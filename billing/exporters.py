@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from django.template.loader import render_to_string
@@ -18,6 +17,7 @@ from billing.commissions import ProfessionalCommissions
 from billing.models import Method, Payment, Receivable
 from billing.services import net_by_receivable
 from clinic import money
+from clinic.spreadsheets import Sheet
 from packages.patient_packages.models import EntryKind, LedgerEntry
 
 
@@ -79,58 +79,28 @@ def receipt_pdf(payment: Payment) -> bytes:
 
 def commissions_xlsx(report: list[ProfessionalCommissions], *, currency: str, time_zone: str, title: str) -> bytes:
     """The commissions report as an .xlsx file: one row per session (debited
-    or credited back) with real date and currency cells, a frozen header, an
-    autofilter, and each professional's total."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
+    or credited back) with real date and currency cells, and each
+    professional's total."""
     columns = [
         (_("Professional"), 28), (_("Date"), 17), (_("Session"), 17), (_("Patient"), 30), (_("Package"), 14),
         (_("Session value"), 15), (_("Commission"), 14), (_("What"), 16),
     ]  # fmt: skip
     tz = ZoneInfo(time_zone)
     money_format = money.excel_currency_format(currency)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Commissions")[:31])
-    for index, (_name, width) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A3"
-
-    def cell(value: object, number_format: str | None = None, bold: bool = False) -> WriteOnlyCell:
-        written = WriteOnlyCell(sheet, value=value)
-        if number_format and value is not None:
-            written.number_format = number_format
-        if bold:
-            written.font = Font(bold=True)
-        return written
+    out = Sheet(name=_("Commissions"), title=title, columns=columns)
+    cell = out.cell
 
     def local(moment: dt.datetime | None) -> dt.datetime | None:
         return timezone.localtime(moment, tz).replace(tzinfo=None) if moment else None
 
-    sheet.append([cell(title, bold=True)])
-    header = []
-    for name, _width in columns:
-        head = WriteOnlyCell(sheet, value=name)
-        head.font = Font(bold=True, color="FFFFFF")
-        head.fill = PatternFill("solid", fgColor="0F766E")
-        header.append(head)
-    sheet.append(header)
-    rows = 0
     for professional in report:
         name = professional.name or _("No professional")
         for line in professional.lines:
-            sheet.append([
+            out.append([
                 name, cell(local(line.when), "DD/MM/YYYY HH:MM"), cell(local(line.session_start), "DD/MM/YYYY HH:MM"),
                 line.patient, line.package, cell(line.value, money_format), cell(line.commission, money_format),
                 _("Credited back") if line.reversal else _("Debited"),
             ])  # fmt: skip
-            rows += 1
-        sheet.append([cell(_("Total %(name)s") % {"name": name}, bold=True), None, None, None, None, None,
-                      cell(professional.total, money_format, bold=True), None])  # fmt: skip
-        rows += 1
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{rows + 2}"
-    output = BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+        out.append([cell(_("Total %(name)s") % {"name": name}, bold=True), None, None, None, None, None,
+                    cell(professional.total, money_format, bold=True), None])  # fmt: skip
+    return out.save()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic import money
+from clinic.spreadsheets import Sheet
 from packages.patient_packages import budgets
 from packages.patient_packages.models import PatientPackage
 from scheduling.models import AppointmentStatus
@@ -31,11 +31,6 @@ def _local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
 
 
 def package_report_xlsx(rows: Iterable[PatientPackage], *, title: str, currency: str, time_zone: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     columns: list[tuple[str, int]] = [
         (_("Status"), 12), (_("Total value"), 14), (_("Current money balance"), 16), (_("Price per session"), 15),
         (_("Total sessions"), 10), (_("Used sessions"), 10), (_("Remaining sessions"), 11), (_("Patient"), 30),
@@ -44,39 +39,16 @@ def package_report_xlsx(rows: Iterable[PatientPackage], *, title: str, currency:
     ]  # fmt: skip
     tz = ZoneInfo(time_zone)
     money_format = money.excel_currency_format(currency)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Packages")[:31])
-    for index, (_name, width) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A3"
-
-    def cell(value: Any, number_format: str | None = None) -> Any:
-        written = WriteOnlyCell(sheet, value=value)
-        if number_format and value is not None:
-            written.number_format = number_format
-        return written
-
-    heading = WriteOnlyCell(sheet, value=title)
-    heading.font = Font(bold=True, size=12)
-    sheet.append([heading])
-    header = []
-    for name, _width in columns:
-        head = WriteOnlyCell(sheet, value=name)
-        head.font = Font(bold=True, color="FFFFFF")
-        head.fill = PatternFill("solid", fgColor="0F766E")
-        head.alignment = Alignment(wrap_text=True, vertical="center")
-        header.append(head)
-    sheet.append(header)
-    count = 0
+    out = Sheet(name=_("Packages"), title=title, columns=columns)
+    cell = out.cell
     batch: list[PatientPackage] = []
 
     def flush() -> None:
         balances = budgets.balances(batch)
         for package in batch:
-            sheet.append([
+            out.append([
                 package.get_status_display(), cell(package.amount_total, money_format),
-                cell(package.amount_open, money_format),
-                cell(package.average_price, money_format),
+                cell(package.amount_open, money_format), cell(package.average_price, money_format),
                 cell(package.sessions_total, "0"), cell(package.sessions_used, "0"),
                 cell(package.sessions_total - package.sessions_used, "0"), package.patient.full_name, package.number,
                 package.template.name if package.template else package.name, package.clinic.name,
@@ -89,14 +61,10 @@ def package_report_xlsx(rows: Iterable[PatientPackage], *, title: str, currency:
     source = rows.iterator(chunk_size=CHUNK) if isinstance(rows, QuerySet) else rows
     for package in source:
         batch.append(package)
-        count += 1
         if len(batch) == CHUNK:
             flush()
     flush()
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{count + 2}"
-    output = BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    return out.save()
 
 
 def session_card_html(package: PatientPackage, appointments: Sequence[Any], *, size: str, card_url: str) -> str:
