@@ -290,7 +290,7 @@ class PatientPackageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
         )
         page = self.paginate_queryset(selectors.package_entries(package))
         assert page is not None
-        rows = history_rows(page, ZoneInfo(package.clinic.time_zone))
+        rows = history_rows(page, ZoneInfo(package.clinic.time_zone), package.clinic.currency)
         return self.get_paginated_response(PackageHistoryEntrySerializer(rows, many=True).data)
 
     @extend_schema(request=None, responses=PatientPackageSerializer)

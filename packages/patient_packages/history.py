@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from packages.catalog.templatetags.catalog_tags import money as money_display
 from packages.patient_packages.models import EntryKind, LedgerEntry, PackageStatus
 
 _FIELD_LABELS = {
@@ -45,17 +46,44 @@ def _session(entry: LedgerEntry, tz: ZoneInfo) -> str:
     return f"{formats.date_format(start, 'd/m')} {formats.time_format(start, 'H:i')}"
 
 
-def _value(field: str, value: Any) -> str:
+# Fields whose values are money, shown with the clinic's currency.
+_MONEY_FIELDS = {"amount_total", "limits.max_amount", "limits.service_amount"}
+
+
+def _value(field: str, value: Any, currency: str = "BRL") -> str:
+    if value in (None, ""):
+        return "—"
+    if field in _MONEY_FIELDS:
+        try:
+            return money_display(Decimal(str(value)), currency)
+        except (ArithmeticError, ValueError):
+            return str(value)
+    if field == "paid_at":
+        try:
+            return formats.date_format(dt.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return str(value)
     if field == "status" and value in PackageStatus.values:
         return str(PackageStatus(value).label).lower()
     if field == "limits":
         return _("grow with the sessions") if value == "grow" else _("stay as they were")
     if value in (True, False):
         return _("yes") if value else _("no")
-    return str(value) if value not in (None, "") else "—"
+    return str(value)
 
 
-def entry_note(entry: LedgerEntry, tz: ZoneInfo) -> str:
+def _change(change: dict[str, Any], currency: str) -> str:
+    """ "sessions: 10 → 12", "total value: R$ 1.000,00 → R$ 1.100,00" (R2);
+    a decision with no before ("budget limits: stay as they were") reads alone."""
+    field = change["field"]
+    after = _value(field, change.get("to"), currency)
+    if field == "limits" or "from" not in change:
+        return f"{_field_label(change)}: {after}"
+    before = _value(field, change.get("from"), currency)
+    return f"{_field_label(change)}: {before} \N{RIGHTWARDS ARROW} {after}"
+
+
+def entry_note(entry: LedgerEntry, tz: ZoneInfo, currency: str = "BRL") -> str:
     """The history's "note" column: "Debited by session 01/04 10:00",
     "Package changed: status: inactive"..."""
     kind = entry.kind
@@ -70,10 +98,7 @@ def entry_note(entry: LedgerEntry, tz: ZoneInfo) -> str:
             EntryKind.CREDIT: _("Credited by session %(session)s"),
         }[EntryKind(kind)] % {"session": session}
     elif kind == EntryKind.MANUAL_CHANGE:
-        changes = ", ".join(
-            f"{_field_label(change)}: {_value(change['field'], change['to'])}"
-            for change in entry.details.get("changes", [])
-        )
+        changes = ", ".join(_change(change, currency) for change in entry.details.get("changes", []))
         text = _("Package changed: %(changes)s") % {"changes": changes}
     elif kind == EntryKind.RENEWAL:
         period = dt.date.fromisoformat(entry.details["period"])
@@ -100,7 +125,7 @@ class HistoryRow:
     actor: Any
 
 
-def history_rows(entries: list[LedgerEntry], tz: ZoneInfo) -> list[HistoryRow]:
+def history_rows(entries: list[LedgerEntry], tz: ZoneInfo, currency: str = "BRL") -> list[HistoryRow]:
     return [
         HistoryRow(
             kind=entry.kind,
@@ -108,7 +133,7 @@ def history_rows(entries: list[LedgerEntry], tz: ZoneInfo) -> list[HistoryRow]:
             created_at=entry.created_at,
             status=entry.status,
             status_label=str(PackageStatus(entry.status).label),
-            note=entry_note(entry, tz),
+            note=entry_note(entry, tz, currency),
             sessions_balance=entry.sessions_balance,
             amount_balance=entry.amount_open,
             average_price=entry.average_price,

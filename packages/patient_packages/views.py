@@ -121,7 +121,7 @@ def package_history(request: HttpRequest, patient_id: int, package_id: int) -> H
     patient = get_patient_for_user(request, patient_id)
     package = get_package_for_user(request, patient, package_id)
     time_zone = package.clinic.time_zone
-    rows = history_rows(list(selectors.package_entries(package)), ZoneInfo(time_zone))
+    rows = history_rows(list(selectors.package_entries(package)), ZoneInfo(time_zone), package.clinic.currency)
     access_log_record(request=request, patients=[patient], channel=AccessChannel.PAGE, what="package history")
     context = {
         "patient": patient,

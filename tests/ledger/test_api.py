@@ -142,7 +142,7 @@ def test_manual_change_needs_the_permission(bob, alice, link) -> None:
     response = api_client(alice).patch(f"/api/v1/patient-packages/{package.pk}/", {"status": "inactive"})
     assert response.json()["status"] == "inactive"
     note = api_client(alice).get(f"/api/v1/patient-packages/{package.pk}/history/").json()["results"][-1]["note"]
-    assert note == "Package changed: status: inactive"
+    assert note == "Package changed: status: active \N{RIGHTWARDS ARROW} inactive"
 
 
 @pytest.mark.django_db

@@ -302,7 +302,7 @@ def test_list_of_a_patient_without_packages_invites_to_link(bob, patient) -> Non
 
 
 @pytest.mark.django_db
-def test_history_shows_seed_columns_and_rows_after_debit_and_credit(bob, patient, link) -> None:
+def test_history_shows_seed_columns_and_rows_after_debit_and_credit(bob, alice, patient, link) -> None:
     package = link(sessions=4, total="1000.00")
     session = dt.datetime(2025, 4, 1, 10, 0, tzinfo=SAO_PAULO)
     appointment = _debit(package, session)
@@ -318,6 +318,7 @@ def test_history_shows_seed_columns_and_rows_after_debit_and_credit(bob, patient
         "Session balance",
         "Balance R$",
         "Average value",
+        "By",
     ]
     with scopes_disabled(), translation.override("en"):
         dates = [
@@ -326,9 +327,9 @@ def test_history_shows_seed_columns_and_rows_after_debit_and_credit(bob, patient
         ]
     assert [row[1] for row in table.rows] == dates
     assert [[cell for i, cell in enumerate(row) if i != 1] for row in table.rows] == [
-        ["created", "active", "Package created", "4", "1,000.00", "250.00"],
-        ["session debited", "active", "Debited by session 01/04 10:00", "3", "750.00", "250.00"],
-        ["session credited", "active", "Credited by session 01/04 10:00", "4", "1,000.00", "250.00"],
+        ["created", "active", "Package created", "4", "1,000.00", "250.00", alice.get_full_name()],
+        ["session debited", "active", "Debited by session 01/04 10:00", "3", "750.00", "250.00", "automatic"],
+        ["session credited", "active", "Credited by session 01/04 10:00", "4", "1,000.00", "250.00", "automatic"],
     ]
     summary = response.content.decode()
     assert f"No. {package.number}" in summary
@@ -344,11 +345,14 @@ def test_history_shows_manual_changes_and_renewals(alice, patient, link, catalog
         ledger.package_renew(package=monthly, actor=alice)
     rows = cells(login(alice).get(_url(package, "history")).content, "history-row").rows
     assert rows[-1][0] == "manually changed"
-    assert rows[-1][2:] == ["inactive", "Package changed: status: inactive", "4", "1,000.00", "250.00"]
+    assert rows[-1][2:] == [
+        "inactive", "Package changed: status: active \N{RIGHTWARDS ARROW} inactive", "4", "1,000.00", "250.00",
+        alice.get_full_name(),
+    ]  # fmt: skip
     monthly_rows = cells(login(alice).get(_url(monthly, "history")).content, "history-row").rows
     assert monthly_rows[-1][0] == "renewed"
     assert monthly_rows[-1][3].startswith("Renewed for ")
-    assert monthly_rows[-1][4:] == ["16", "960.00", "60.00"]
+    assert monthly_rows[-1][4:] == ["16", "960.00", "60.00", alice.get_full_name()]
 
 
 # Linking (K1) ---------------------------------------------------------------------

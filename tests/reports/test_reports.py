@@ -162,3 +162,21 @@ def test_another_organizations_package_has_no_card_and_no_rows(alice, foreign_pa
     response = api_client(alice).get(f"/api/v1/patient-packages/{package.pk}/session-card.pdf")
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
     assert login(alice).get("/reports/packages/").context["rows"] == []
+
+
+@pytest.mark.django_db
+def test_a_manual_change_reads_from_to_in_the_readers_locale_with_who(alice, patient, link):
+    from tests.ledger.test_pages import _url, cells
+
+    with organization_scope(patient.organization_id):
+        package = link(sessions=10, total="1000.00")
+        ledger.package_change(package=package, actor=alice, sessions_total=12, amount_total=D("1100.00"),
+                              paid_at=dt.date(2026, 11, 30))  # fmt: skip
+    client = login(alice)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "pt-br"
+    rows = cells(client.get(_url(package, "history")).content, "history-row").rows
+    assert rows[-1][3] == (
+        "Pacote alterado: sessões: 10 \N{RIGHTWARDS ARROW} 12, valor total: R$\xa01.000,00 \N{RIGHTWARDS ARROW} "
+        "R$\xa01.100,00, data de pagamento: — \N{RIGHTWARDS ARROW} 30/11/2026"
+    )
+    assert rows[-1][-1] == alice.get_full_name()

@@ -162,9 +162,12 @@ def test_after_a_raise_free_to_book_and_booking_agree(alice, patient, physio_ser
     history = client.get(f"/api/v1/patient-packages/{joao.pk}/history/").json()["results"]
     changed = [row["note"] for row in history if row["kind"] == "manual_change"]
     assert changed == (
-        ["Package changed: sessions: 12, budget limits: grow with the sessions, limit of Fisioterapia: 12"]
+        [
+            "Package changed: sessions: 10 \N{RIGHTWARDS ARROW} 12, budget limits: grow with the sessions, "
+            "limit of Fisioterapia: 10 \N{RIGHTWARDS ARROW} 12"
+        ]
         if limits == "grow"
-        else ["Package changed: sessions: 12, budget limits: stay as they were"]
+        else ["Package changed: sessions: 10 \N{RIGHTWARDS ARROW} 12, budget limits: stay as they were"]
     )
 
 
