@@ -11,14 +11,17 @@ from typing import Any
 
 
 class Sheet:
-    def __init__(self, *, name: str, title: str, columns: Sequence[tuple[str, int]]) -> None:
-        from openpyxl import Workbook
+    """One sheet; pass `workbook` (`new_workbook()`) to put several in one file."""
+
+    def __init__(
+        self, *, name: str, title: str, columns: Sequence[tuple[str, int]], workbook: Any | None = None
+    ) -> None:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment, Font, PatternFill
         from openpyxl.utils import get_column_letter
 
         self._cell_class, self._font, self._letter = WriteOnlyCell, Font, get_column_letter
-        self.workbook = Workbook(write_only=True)
+        self.workbook = workbook if workbook is not None else new_workbook()
         self.sheet = self.workbook.create_sheet(title=name[:31])
         self.width = len(columns)
         for index, (_name, width) in enumerate(columns, start=1):
@@ -47,8 +50,24 @@ class Sheet:
         self.sheet.append(list(row))
         self.rows += 1
 
-    def save(self) -> bytes:
+    def close(self) -> None:
         self.sheet.auto_filter.ref = f"A2:{self._letter(self.width)}{self.rows + 2}"
-        output = BytesIO()
-        self.workbook.save(output)
-        return output.getvalue()
+
+    def save(self) -> bytes:
+        """This sheet's workbook as bytes (every sheet of it closed first)."""
+        self.close()
+        return save(self.workbook)
+
+
+def new_workbook() -> Any:
+    from openpyxl import Workbook
+
+    return Workbook(write_only=True)
+
+
+def save(workbook: Any, *sheets: Sheet) -> bytes:
+    for sheet in sheets:
+        sheet.close()
+    output = BytesIO()
+    workbook.save(output)
+    return output.getvalue()

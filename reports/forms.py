@@ -80,3 +80,18 @@ class PackageReportForm(forms.Form):
                     shown = value
                 parts.append(f"{field.label}: {shown}")
         return "; ".join(str(part) for part in parts)
+
+
+class SalesForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    free_at_most = forms.IntegerField(
+        label=_("Call when at most this many sessions are free"), min_value=0, max_value=50, required=False,
+        initial=2,
+    )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", _("The end must be after the start."))
+        return data

@@ -4,6 +4,7 @@ columns, filtered, sorted and totalled in the database."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -127,4 +128,100 @@ def session_card_rows(package: PatientPackage) -> list[Appointment]:
     """Every appointment of the package, whatever its status (seed 000), in order."""
     return list(
         Appointment.objects.filter(patient_package=package).select_related("professional").order_by("start", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class SalesLine:
+    name: str  # the template's name, or "" for direct packages
+    packages: int
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    name: str
+    sessions: int
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class SalesAndUsage:
+    sold: list[SalesLine]
+    used: list[UsageLine]
+    running_out: Sequence[PatientPackage]  # each with `free` and `expires`
+
+    @property
+    def sold_packages(self) -> int:
+        return sum(line.packages for line in self.sold)
+
+    @property
+    def sold_value(self) -> Decimal:
+        return sum((line.value for line in self.sold), ZERO)
+
+    @property
+    def used_sessions(self) -> int:
+        return sum(line.sessions for line in self.used)
+
+    @property
+    def used_value(self) -> Decimal:
+        return sum((line.value for line in self.used), ZERO)
+
+
+def sales_and_usage(
+    *, clinic_id: int, start: dt.date, end: dt.date, time_zone: str, free_at_most: int = 2, expiring_days: int = 30
+) -> SalesAndUsage:
+    """Packages sold in the period with their value, sessions used (debited
+    less credited back) with theirs, and the active packages a receptionist
+    should call about: at most `free_at_most` sessions left to book, or
+    expiring within `expiring_days`."""
+    from django.db.models import DateTimeField, DurationField, ExpressionWrapper, Q
+
+    from packages.patient_packages.models import EntryKind, LedgerEntry, PackageStatus
+
+    tz = ZoneInfo(time_zone)
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    sold = (
+        PatientPackage.objects.filter(
+            clinic_id=clinic_id, deleted_at__isnull=True, created_at__gte=since, created_at__lt=until
+        )
+        .values("template__name")
+        .annotate(packages=Count("pk"), value=Sum("amount_total"))
+        .order_by("-value", "template__name")
+    )
+    used = (
+        LedgerEntry.objects.filter(
+            package__clinic_id=clinic_id,
+            kind__in=[EntryKind.DEBIT, EntryKind.CREDIT],
+            created_at__gte=since,
+            created_at__lt=until,
+        )
+        .values("package__template__name")
+        .annotate(sessions=Sum("d_sessions_used"), value=Sum("d_amount_open"))
+        .order_by("package__template__name")
+    )
+    now = dt.datetime.now(tz)
+    expires = ExpressionWrapper(
+        F("created_at") + ExpressionWrapper(F("validity_days") * dt.timedelta(days=1), output_field=DurationField()),
+        output_field=DateTimeField(),
+    )
+    free = F("sessions_total") - F("sessions_used") - F("sessions_booked")
+    running_out = list(
+        PatientPackage.objects.filter(clinic_id=clinic_id, status=PackageStatus.ACTIVE, deleted_at__isnull=True)
+        .annotate(free=free, expires=expires)
+        .filter(
+            Q(free__lte=free_at_most)
+            | Q(validity_days__isnull=False, expires__lt=now + dt.timedelta(days=expiring_days))
+        )
+        .select_related("patient", "template")
+        .order_by("free", "expires", "pk")[:500]
+    )
+    return SalesAndUsage(
+        sold=[SalesLine(row["template__name"] or "", row["packages"], row["value"] or ZERO) for row in sold],
+        used=[
+            UsageLine(row["package__template__name"] or "", row["sessions"] or 0, -(row["value"] or ZERO))
+            for row in used
+        ],
+        running_out=running_out,
     )

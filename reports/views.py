@@ -4,6 +4,8 @@ the package's PDF session card. Every export and card writes the access log
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -11,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -19,11 +22,11 @@ from clinic.permissions import Perm, require_perm
 from packages.catalog import selectors as catalog
 from packages.catalog.exporters import XLSX_CONTENT_TYPE
 from packages.patient_packages import budgets
-from packages.patient_packages.models import PatientPackage
+from packages.patient_packages.models import LedgerEntry, PatientPackage
 from patients.models import AccessChannel, Patient
 from patients.services import access_log_record
 from reports import exporters, selectors
-from reports.forms import PackageReportForm
+from reports.forms import PackageReportForm, SalesForm
 
 PAGE_SIZE = 50
 SIZES = ("A4", "A5")
@@ -135,3 +138,57 @@ def session_card(request: HttpRequest, package_id: int) -> HttpResponse:
     if package is None:
         raise Http404
     return session_card_response(request, package, channel=AccessChannel.PAGE)
+
+
+@login_required
+@require_GET
+def sales_and_usage(request: HttpRequest) -> HttpResponse:
+    """Packages sold and sessions used in a period, and the packages to call
+    the patient about (about to run out or to expire); `?format=xlsx`."""
+    require_perm(request, Perm.EXPORT_REPORTS)
+    clinic = _clinic(request)
+    today = timezone.localdate(timezone=ZoneInfo(clinic.time_zone))
+    data = request.GET.copy()
+    data.setdefault("start", today.replace(day=1).isoformat())
+    data.setdefault("end", today.isoformat())
+    form = SalesForm(data)
+    report = None
+    if form.is_valid():
+        report = selectors.sales_and_usage(
+            clinic_id=clinic.pk, start=form.cleaned_data["start"], end=form.cleaned_data["end"],
+            time_zone=clinic.time_zone, free_at_most=2 if form.cleaned_data["free_at_most"] is None else form.cleaned_data["free_at_most"],
+        )  # fmt: skip
+        if request.GET.get("format") == "xlsx":
+            title = _("Sales and usage from %(start)s to %(end)s") % {
+                "start": date_format(form.cleaned_data["start"], "SHORT_DATE_FORMAT"),
+                "end": date_format(form.cleaned_data["end"], "SHORT_DATE_FORMAT"),
+            }
+            content = exporters.sales_and_usage_xlsx(report, title=title, currency=clinic.currency,
+                                                     time_zone=clinic.time_zone)  # fmt: skip
+            access_log_record(request=request, patients=[p.patient for p in report.running_out],
+                              channel=AccessChannel.EXPORT, what=_("Sales and usage"))  # fmt: skip
+            response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+            response["Content-Disposition"] = 'attachment; filename="sales-and-usage.xlsx"'
+            return response
+    query = data.copy()
+    context = {"form": form, "report": report, "currency": clinic.currency, "clinic": clinic,
+               "query": query.urlencode()}  # fmt: skip
+    return render(request, "reports/sales.html", context)
+
+
+@login_required
+@require_GET
+def patient_packages_export(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """A patient's packages in Excel: one sheet of packages, one of their history (seed 001)."""
+    require_perm(request, Perm.EXPORT_REPORTS)
+    patient = Patient.objects.select_related("clinic").filter(pk=patient_id).first()
+    if patient is None:
+        raise Http404
+    packages = list(PatientPackage.objects.filter(patient=patient, deleted_at__isnull=True).order_by("created_at"))
+    entries = LedgerEntry.objects.filter(package__in=packages).select_related("actor").order_by("package_id", "seq")
+    content = exporters.patient_packages_xlsx(patient, packages, entries, currency=patient.clinic.currency,
+                                              time_zone=patient.clinic.time_zone)  # fmt: skip
+    access_log_record(request=request, patients=[patient], channel=AccessChannel.EXPORT, what=_("Packages in Excel"))
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="packages-{patient.pk}.xlsx"'
+    return response

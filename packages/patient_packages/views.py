@@ -108,6 +108,7 @@ def package_list(request: HttpRequest, patient_id: int) -> HttpResponse:
         "patient": patient,
         "rows": rows,
         "can_link": request_has_perm(request, Perm.LINK_PACKAGES),
+        "can_export": request_has_perm(request, Perm.EXPORT_REPORTS),
         "can_change": can_change,
     }
     return render(request, "packages/patient/list.html", context)

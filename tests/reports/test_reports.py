@@ -180,3 +180,58 @@ def test_a_manual_change_reads_from_to_in_the_readers_locale_with_who(alice, pat
         "R$\xa01.100,00, data de pagamento: — \N{RIGHTWARDS ARROW} 30/11/2026"
     )
     assert rows[-1][-1] == alice.get_full_name()
+
+
+@pytest.mark.django_db
+def test_sales_and_usage_and_packages_to_call(alice, patient, link, tenant_a):
+    with organization_scope(patient.organization_id):
+        big = link(sessions=4, total="400.00")
+        for _ in range(2):
+            set_status(book_session(big), "attended")
+        small = link(sessions=2, total="150.00")
+        book_session(small)
+        book_session(small)  # nothing left to book: call the patient
+        roomy = link(sessions=10, total="1000.00")
+    client = login(alice)
+    response = client.get("/reports/sales/")
+    report = response.context["report"]
+    assert (report.sold_packages, report.sold_value) == (3, D("1550.00"))
+    assert (report.used_sessions, report.used_value) == (2, D("200.00"))
+    calling = [p.pk for p in report.running_out]
+    assert small.pk in calling
+    assert big.pk in calling
+    assert roomy.pk not in calling
+    assert [p.pk for p in client.get("/reports/sales/", {"free_at_most": "0"}).context["report"].running_out] == [
+        small.pk
+    ]
+    xlsx = client.get("/reports/sales/", {"format": "xlsx"})
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(BytesIO(xlsx.content))
+    assert workbook.sheetnames == ["Sold", "Used", "To call"]
+    assert list(workbook["Sold"].iter_rows(min_row=3, values_only=True)) == [("Direct package", 3, 1550)]
+    assert list(workbook["Used"].iter_rows(min_row=3, values_only=True)) == [("Direct package", 2, 200)]
+    assert workbook["To call"].freeze_panes == "A3"
+
+
+@pytest.mark.django_db
+def test_a_patients_packages_in_excel_with_their_history(alice, bob, patient, link, foreign_patient_b):
+    with organization_scope(patient.organization_id):
+        package = link(sessions=4, total="400.00")
+        set_status(book_session(package), "attended")
+    response = login(alice).get(f"/reports/patients/{patient.pk}/packages.xlsx")
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(BytesIO(response.content))
+    assert workbook.sheetnames == ["Packages", "History"]
+    packages = list(workbook["Packages"].iter_rows(min_row=3, values_only=True))
+    assert [(row[0], row[4], row[5], row[6], row[7], row[8]) for row in packages] == [
+        (package.number, 400, 300, 4, 1, 3)
+    ]
+    history = list(workbook["History"].iter_rows(min_row=3, values_only=True))
+    assert [row[1] for row in history] == ["Created", "Session booked", "Session debited"]
+    assert isinstance(history[0][2], dt.datetime)
+    assert login(bob).get(f"/reports/patients/{patient.pk}/packages.xlsx").status_code == 403
+    assert login(alice).get(f"/reports/patients/{foreign_patient_b.pk}/packages.xlsx").status_code == 404
+    with scopes_disabled():
+        assert AccessLog.objects.filter(patient=patient, what="Packages in Excel").count() == 1
