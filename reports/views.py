@@ -154,9 +154,10 @@ def sales_and_usage(request: HttpRequest) -> HttpResponse:
     form = SalesForm(data)
     report = None
     if form.is_valid():
+        free_at_most = form.cleaned_data["free_at_most"]
         report = selectors.sales_and_usage(
             clinic_id=clinic.pk, start=form.cleaned_data["start"], end=form.cleaned_data["end"],
-            time_zone=clinic.time_zone, free_at_most=2 if form.cleaned_data["free_at_most"] is None else form.cleaned_data["free_at_most"],
+            time_zone=clinic.time_zone, free_at_most=2 if free_at_most is None else free_at_most,
         )  # fmt: skip
         if request.GET.get("format") == "xlsx":
             title = _("Sales and usage from %(start)s to %(end)s") % {
