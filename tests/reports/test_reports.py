@@ -66,6 +66,7 @@ def test_htmx_swaps_only_the_table(alice, packages):
     response = login(alice).get("/reports/packages/", {"status": "active"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert html.lstrip().startswith('<div class="card')
+    assert "status=active&amp;format=xlsx" in html  # the export follows the filters
     assert html.count('data-testid="report-row"') == 1
 
 
