@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -163,12 +164,14 @@ def patient_packages_xlsx(patient: Patient, packages: Sequence[PatientPackage], 
         (_("Package"), 12), (_("Type"), 20), (_("Date"), 16), (_("Status"), 12), (_("Note"), 60),
         (_("Session balance"), 10), (_("Money balance"), 14), (_("Average value"), 14), (_("By"), 24),
     ])  # fmt: skip
-    entry_list = list(entries)
-    for entry, row in zip(entry_list, history_rows(entry_list, tz, currency), strict=True):
-        history.append([
-            names.get(entry.package_id, ""), row.kind_label, history.cell(_local(row.created_at, tz), DATETIME),
-            row.status_label, row.note, history.cell(row.sessions_balance, "0"),
-            history.cell(row.amount_balance, money_format), history.cell(row.average_price, money_format),
-            (row.actor.get_full_name() or row.actor.username) if row.actor else _("automatic"),
-        ])  # fmt: skip
+    automatic = _("automatic")
+    source = entries.iterator(chunk_size=CHUNK) if isinstance(entries, QuerySet) else iter(entries)
+    while chunk := list(islice(source, CHUNK)):  # a chunk at a time: memory stays flat
+        for entry, row in zip(chunk, history_rows(chunk, tz, currency), strict=True):
+            history.append([
+                names.get(entry.package_id, ""), row.kind_label, history.cell(_local(row.created_at, tz), DATETIME),
+                row.status_label, row.note, history.cell(row.sessions_balance, "0"),
+                history.cell(row.amount_balance, money_format), history.cell(row.average_price, money_format),
+                (row.actor.get_full_name() or row.actor.username) if row.actor else automatic,
+            ])  # fmt: skip
     return save(workbook, sheet, history)
