@@ -126,13 +126,17 @@ class HistoryRow:
 
 
 def history_rows(entries: list[LedgerEntry], tz: ZoneInfo, currency: str = "BRL") -> list[HistoryRow]:
+    # The labels of a kind and a status are the same on every row: read once
+    # (an export writes hundreds of thousands of rows).
+    kinds = {kind: str(kind.label) for kind in EntryKind}
+    statuses = {status: str(status.label) for status in PackageStatus}
     return [
         HistoryRow(
             kind=entry.kind,
-            kind_label=str(EntryKind(entry.kind).label),
+            kind_label=kinds[EntryKind(entry.kind)],
             created_at=entry.created_at,
             status=entry.status,
-            status_label=str(PackageStatus(entry.status).label),
+            status_label=statuses[PackageStatus(entry.status)],
             note=entry_note(entry, tz, currency),
             sessions_balance=entry.sessions_balance,
             amount_balance=entry.amount_open,
