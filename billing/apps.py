@@ -12,8 +12,10 @@ class BillingConfig(AppConfig):
         from billing import file_panel, receivables
         from packages.patient_packages import events as package_events
         from scheduling import events as scheduling_events
+        from scheduling import locks as scheduling_locks
 
         scheduling_events.charge_changed.connect(receivables.session_charge_sync)
+        scheduling_locks.charges_locked.connect(receivables.lock_charges)
         package_events.package_linked.connect(receivables.package_sale_post)
         package_events.package_changed.connect(receivables.package_sale_change)
         package_events.package_deleted.connect(receivables.package_sale_cancel)

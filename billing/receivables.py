@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,6 +43,7 @@ from packages.catalog.models import Posting
 from packages.patient_packages.events import PackageEvent
 from packages.patient_packages.models import PatientPackage
 from scheduling.events import ChargeEvent
+from scheduling.locks import LockedCharges
 from scheduling.models import Appointment, AppointmentLine
 
 
@@ -58,6 +59,16 @@ def lock_receivables(ids: Iterable[int]) -> dict[int, Receivable]:
     require_transaction()
     rows = Receivable.objects.select_for_update(no_key=True).filter(pk__in=sorted(set(ids))).order_by("pk")
     return {row.pk: row for row in rows}
+
+
+def lock_charges(event: LockedCharges) -> None:
+    """Hook `scheduling.locks.charges_locked`: the receivables of the locked
+    appointments and of the sales being changed, in primary-key order, before
+    any step locks the account."""
+    rows = Receivable.objects.filter(
+        Q(appointment_id__in=event.appointments) | Q(patient_package_id__in=event.sales, kind=ReceivableKind.PACKAGE)
+    )
+    list(rows.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
 
 
 def lock_account(patient_id: int, organization_id: int) -> PatientAccount:
@@ -197,11 +208,16 @@ def session_charge_sync(event: ChargeEvent) -> None:
         _follow_package_payments(receivable, appointment, deleted=event.deleted)
     if not charges:
         assert receivable is not None
-        if event.deleted or event.status.releases or not receivable.paid:
-            cancel(receivable)
-        elif receivable.patient_package_id != appointment.patient_package_id:
-            receivable.patient_package_id = appointment.patient_package_id
-            receivable.save(update_fields=["patient_package"])
+        if receivable.paid and appointment.paid_from_package and not (event.deleted or event.status.releases):
+            # Paid from the package it now belongs to: that payment stands.
+            if receivable.patient_package_id != appointment.patient_package_id:
+                receivable.patient_package_id = appointment.patient_package_id
+                receivable.save(update_fields=["patient_package"])
+            return
+        # Released, deleted, or now covered by a package that posts its total
+        # (its sale was charged): nothing is owed, and money paid on it goes
+        # back to the account credit.
+        cancel(receivable)
         return
     lines = _lines(event)
     amount = sum((money.line_amount(quantity, price) for _n, quantity, price in lines), ZERO)
@@ -308,20 +324,25 @@ def package_sale_change(event: PackageEvent) -> None:
         return
     cut = -change
     live = [r for r in _sale_receivables(package).values() if r.status != ReceivableStatus.CANCELLED]
-    for receivable in sorted(live, key=lambda r: (r.due_date, r.pk), reverse=True):
+    newest_first = sorted(live, key=lambda r: (r.due_date, r.pk), reverse=True)
+    # What is still open goes first, last installment first; only then is
+    # what was paid given back (to the account credit).
+    for receivable in newest_first:
         lower = min(receivable.amount - receivable.paid, cut)
-        if lower:
-            receivable.amount -= lower
-            cut -= lower
+        receivable.amount -= lower
+        cut -= lower
+    for receivable in newest_first:
         if cut and receivable.paid:
             part = min(receivable.paid, cut)
             release(receivable, part)
             receivable.amount -= part
             cut -= part
-        receivable.status = status_of(receivable) if receivable.amount else ReceivableStatus.CANCELLED
-        receivable.save(update_fields=["amount", "status"])
-        if not cut:
-            break
+    for receivable in newest_first:
+        if receivable.amount:
+            receivable.status = status_of(receivable)
+        else:
+            receivable.status, receivable.cancelled_at = ReceivableStatus.CANCELLED, timezone.now()
+        receivable.save(update_fields=["amount", "status", "cancelled_at"])
 
 
 def package_sale_cancel(event: PackageEvent) -> None:

@@ -46,7 +46,7 @@ from packages.catalog.models import Posting
 from packages.patient_packages.errors import PackageExhausted
 from packages.patient_packages.ledger import require_active
 from packages.patient_packages.locks import lock_packages
-from packages.patient_packages.models import PatientPackage
+from packages.patient_packages.models import PatientPackage, UsageState
 from patients.models import Patient
 from scheduling import services as scheduling
 from scheduling.locks import lock
@@ -255,6 +255,21 @@ def payment_from_package(
             }
         )
     require_active(target)
+    debited = [
+        r for r in rows
+        if (usage := locked.usages.get(r.appointment_id)) is not None  # type: ignore[arg-type]
+        and usage.package_id == target.pk and usage.state == UsageState.DEBITED
+    ]  # fmt: skip
+    if debited:
+        # Attended on this package already: its session was used and is
+        # covered by the package; nothing is left to pay from it.
+        raise ValidationFailed(
+            fields={
+                "receivables": [
+                    _("%(what)s was already debited from this package.") % {"what": _describe(r)} for r in debited
+                ]
+            }
+        )
     new = [r for r in rows if getattr(locked.usages.get(r.appointment_id), "package_id", None) != target.pk]  # type: ignore[arg-type]
     if len(new) > target.sessions_available or len(rows) > target.sessions_remaining:
         raise PackageExhausted(
@@ -286,8 +301,8 @@ def payment_from_package(
         allocate(payment, receivable, value, kind=AllocationKind.PAYMENT)
         appointment = locked.appointment(receivable.appointment_id)  # type: ignore[arg-type]
         scheduling.pay_from_package(appointment, target, locked=locked, actor=actor)
-        debited = locked.usages[appointment.pk].amount
-        assert debited == value, f"the package debited {debited}, the payment says {value}"
+        taken = locked.usages[appointment.pk].amount
+        assert taken == value, f"the package debited {taken}, the payment says {value}"
     return payment
 
 
@@ -352,17 +367,21 @@ def payment_refund(
     )
     packages = lock_packages(sale_packages)
     Payment.objects.select_for_update(no_key=True).filter(pk=payment.pk).values_list("pk", flat=True).first()
+    held = lock_receivables(ids if ids is not None else net_by_receivable(payment))
+    account = lock_account(payment.patient_id, payment.organization_id)
+    # Decided only now: what the payment has on each receivable changes only
+    # under the receivable's lock (a cancellation releases it), and its rest
+    # only under the account's (credit spent elsewhere).
     net = net_by_receivable(payment)
+    if ids is None and not set(net) <= set(held):
+        raise Retry()  # the payment's credit paid another receivable meanwhile: lock that one too
+    sold = {r.patient_package_id for pk, r in held.items() if r.kind == ReceivableKind.PACKAGE and pk in net}
+    if sold - set(packages):
+        raise Retry()  # a sale this payment paid was reached by its credit meanwhile: lock its package too
     if ids is not None:
         missing = [pk for pk in ids if pk not in net]
         if missing:
-            raise ValidationFailed(
-                fields={
-                    "receivables": [_("Receivable %(id)s was not paid by this payment.") % {"id": pk} for pk in missing]
-                }
-            )
-    held = lock_receivables(ids if ids is not None else net)
-    account = lock_account(payment.patient_id, payment.organization_id)
+            raise ValidationFailed(fields={"receivables": [_("A chosen charge was not paid by this payment.")]})
     rest = payment_rest(payment)
 
     # What to take back from each receivable (newest first), and from the credit.
@@ -427,11 +446,7 @@ def _remove_package_sessions(payment: Payment, ids: list[int], *, actor: User | 
     net = net_by_receivable(payment)
     missing = [pk for pk in ids if pk not in net or pk not in held]
     if missing:
-        raise ValidationFailed(
-            fields={
-                "receivables": [_("Receivable %(id)s was not paid by this payment.") % {"id": pk} for pk in missing]
-            }
-        )
+        raise ValidationFailed(fields={"receivables": [_("A chosen charge was not paid by this payment.")]})
     refund = Refund.objects.create(
         organization_id=payment.organization_id, payment=payment, amount=sum((net[pk] for pk in ids), ZERO),
         reason=reason.strip()[:300], created_by=actor,

@@ -10,7 +10,9 @@ other step would. The hooks of the project:
 - `clinic.services.organization_created`: built-in statuses (scheduling);
 - `packages.patient_packages.events.package_linked` / `package_changed` /
   `package_deleted`: a package sale's receivables (billing);
-- `scheduling.events.charge_changed`: a session's receivable (billing).
+- `scheduling.events.charge_changed`: a session's receivable (billing);
+- `scheduling.locks.charges_locked`: the receivables locked with several
+  appointments, in the project's lock order (billing).
 """
 
 from __future__ import annotations

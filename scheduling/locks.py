@@ -8,7 +8,10 @@ appointment's package session:
 3. the packages, in primary-key order: the appointments' own and the ones
    the use case needs (the package an appointment moves to, the package
    being deleted);
-4. the live session units (usages) of those appointments, in primary-key order.
+4. the live session units (usages) of those appointments, in primary-key order;
+5. what the apps above lock with them (`charges_locked`: billing locks the
+   appointments' receivables, and a deleted package's sale, in primary-key
+   order), when the use case touches more than one appointment or a sale.
 
 Every check that decides (availability, budget, an existing chained package,
 the set of bookings of a package being deleted) runs after `lock` returns.
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from clinic.errors import Conflict
+from clinic.hooks import Hook
 from clinic.transactions import require_transaction
 from packages.patient_packages.locks import lock_live_usages, lock_packages
 from packages.patient_packages.models import PackageUsage, PatientPackage
@@ -63,11 +67,24 @@ class Locked:
         self.packages.update(packages)
 
 
+@dataclass(frozen=True)
+class LockedCharges:
+    appointments: list[int]
+    sales: list[int]  # packages whose sale's receivables the use case changes (a deletion)
+
+
+# Called at the end of `lock` when several appointments (or a sale) are held:
+# their charges are locked together, in order, before any step locks the
+# patient's account (which would otherwise come between two of them).
+charges_locked: Hook[LockedCharges] = Hook("charges_locked")
+
+
 def lock(
     *,
     appointments: Iterable[int] = (),
     packages: Iterable[int | None] = (),
     patient: int | None = None,
+    sales: Iterable[int] = (),
 ) -> Locked:
     """Lock in the project's order and return what is held. Appointments that
     no longer exist are left out (`Locked.appointment` says so)."""
@@ -96,4 +113,7 @@ def lock(
         # reports it. Lock it out of order rather than fail the use case.
         logger.error("session units in packages %s not linked to their appointments", sorted(strays))
         held.packages.update(lock_packages(strays))
+    sale_ids = sorted(set(sales))
+    if len(held.appointments) > 1 or sale_ids:
+        charges_locked(LockedCharges(sorted(held.appointments), sale_ids))
     return held

@@ -675,7 +675,7 @@ def patient_package_delete(*, package: PatientPackage, actor: User | None) -> Pa
     their sessions released, and the package hidden; its ledger stays. A
     package with debits can only be deactivated."""
     linked = set(Appointment.objects.filter(patient_package_id=package.pk).values_list("pk", flat=True))
-    locked = lock(appointments=linked, packages=[package.pk])
+    locked = lock(appointments=linked, packages=[package.pk], sales=[package.pk])
     current = locked.packages.get(package.pk)
     if current is None or current.deleted_at is not None:
         raise NotFound(_("Package not found."))
