@@ -171,7 +171,8 @@ STORAGES = {
 }
 # Serve straight from the finders when nobody ran collectstatic (development, tests).
 WHITENOISE_USE_FINDERS = DEBUG or env.bool("STATIC_FROM_FINDERS", default=False)
-MEDIA_ROOT = VAR_DIR / "media"
+# Files the app writes (large exports); the web and worker processes share it.
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -214,7 +215,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "packages.patient_packages.tasks.renew_monthly_packages",
         "schedule": crontab(hour=3, minute=15),
     },
+    "purge-expired-exports": {"task": "reports.tasks.exports_purge", "schedule": crontab(minute=40)},
 }
+
+# Exports of more rows than this are written by a Celery task (R3); the file is
+# kept, and its signed link valid, for EXPORT_TTL_HOURS.
+EXPORT_ASYNC_ROWS: int = env.int("EXPORT_ASYNC_ROWS", default=5000)
+EXPORT_TTL_HOURS: int = env.int("EXPORT_TTL_HOURS", default=24)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken

@@ -25,6 +25,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 # database of its own, since a test's cache.clear() empties the whole database
 # (throttle counters of another process's test included).
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+# ... and a queue of its own, so a test's Celery worker takes only its tasks.
+CELERY_TASK_DEFAULT_QUEUE = f"celery-{_worker or 'main'}"
 if REDIS_URL and _worker.startswith("gw"):  # noqa: F405
     _database = 1 + int(_worker[2:])
     CACHES["default"]["LOCATION"] = REDIS_URL.rsplit("/", 1)[0] + f"/{_database}"  # noqa: F405

@@ -5,17 +5,32 @@ imported here only when a sheet is made."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from io import BytesIO
 from typing import Any
 
 
+class Progress:
+    """Counts the rows written to one file (over all its sheets) and calls
+    `report(rows_done)` every `every` rows, for an export's progress bar."""
+
+    def __init__(self, report: Callable[[int], None], *, every: int = 500) -> None:
+        self.report, self.every, self.done = report, every, 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.done % self.every == 0:
+            self.report(self.done)
+
+
 class Sheet:
-    """One sheet; pass `workbook` (`new_workbook()`) to put several in one file."""
+    """One sheet; pass `workbook` (`new_workbook()`) to put several in one file,
+    and `progress` to count the rows written."""
 
     def __init__(
-        self, *, name: str, title: str, columns: Sequence[tuple[str, int]], workbook: Any | None = None
-    ) -> None:
+        self, *, name: str, title: str, columns: Sequence[tuple[str, int]], workbook: Any | None = None,
+        progress: Progress | None = None,
+    ) -> None:  # fmt: skip
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment, Font, PatternFill
         from openpyxl.utils import get_column_letter
@@ -37,6 +52,7 @@ class Sheet:
             header.append(head)
         self.sheet.append(header)
         self.rows = 0
+        self.progress = progress
 
     def cell(self, value: Any, number_format: str | None = None, *, bold: bool = False, size: int | None = None) -> Any:
         written = self._cell_class(self.sheet, value=value)
@@ -49,6 +65,8 @@ class Sheet:
     def append(self, row: Sequence[Any]) -> None:
         self.sheet.append(list(row))
         self.rows += 1
+        if self.progress is not None:
+            self.progress.step()
 
     def close(self) -> None:
         self.sheet.auto_filter.ref = f"A2:{self._letter(self.width)}{self.rows + 2}"

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic import money
-from clinic.spreadsheets import Sheet, new_workbook, save
+from clinic.spreadsheets import Progress, Sheet, new_workbook, save
 from packages.patient_packages import budgets
 from packages.patient_packages.models import LedgerEntry, PatientPackage
 from patients.models import Patient
@@ -33,7 +33,8 @@ def _local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
     return timezone.localtime(moment, tz).replace(tzinfo=None) if moment else None
 
 
-def package_report_xlsx(rows: Iterable[PatientPackage], *, title: str, currency: str, time_zone: str) -> bytes:
+def package_report_xlsx(rows: Iterable[PatientPackage], *, title: str, currency: str, time_zone: str,
+                        progress: Progress | None = None) -> bytes:  # fmt: skip
     columns: list[tuple[str, int]] = [
         (_("Status"), 12), (_("Total value"), 14), (_("Current money balance"), 16), (_("Price per session"), 15),
         (_("Total sessions"), 10), (_("Used sessions"), 10), (_("Remaining sessions"), 11), (_("Patient"), 30),
@@ -42,7 +43,7 @@ def package_report_xlsx(rows: Iterable[PatientPackage], *, title: str, currency:
     ]  # fmt: skip
     tz = ZoneInfo(time_zone)
     money_format = money.excel_currency_format(currency)
-    out = Sheet(name=_("Packages"), title=title, columns=columns)
+    out = Sheet(name=_("Packages"), title=title, columns=columns, progress=progress)
     cell = out.cell
     batch: list[PatientPackage] = []
 
@@ -137,7 +138,7 @@ def sales_and_usage_xlsx(report: selectors.SalesAndUsage, *, title: str, currenc
 
 
 def patient_packages_xlsx(patient: Patient, packages: Sequence[PatientPackage], entries: Iterable[LedgerEntry],
-                          *, currency: str, time_zone: str) -> bytes:  # fmt: skip
+                          *, currency: str, time_zone: str, progress: Progress | None = None) -> bytes:  # fmt: skip
     """A patient's packages (seed 001): one sheet of packages, one of their history."""
     from packages.patient_packages.history import history_rows
 
@@ -145,7 +146,7 @@ def patient_packages_xlsx(patient: Patient, packages: Sequence[PatientPackage], 
     money_format = money.excel_currency_format(currency)
     workbook = new_workbook()
     title = _("Packages of %(name)s") % {"name": patient.full_name}
-    sheet = Sheet(workbook=workbook, name=_("Packages"), title=title, columns=[
+    sheet = Sheet(workbook=workbook, name=_("Packages"), title=title, progress=progress, columns=[
         (_("Number"), 12), (_("Package"), 32), (_("Status"), 12), (_("Linked on"), 12), (_("Total value"), 14),
         (_("Current money balance"), 16), (_("Total sessions"), 10), (_("Used sessions"), 10),
         (_("Remaining sessions"), 11),
@@ -160,7 +161,7 @@ def patient_packages_xlsx(patient: Patient, packages: Sequence[PatientPackage], 
             sheet.cell(package.sessions_total, "0"), sheet.cell(package.sessions_used, "0"),
             sheet.cell(package.sessions_total - package.sessions_used, "0"),
         ])  # fmt: skip
-    history = Sheet(workbook=workbook, name=_("History"), title=title, columns=[
+    history = Sheet(workbook=workbook, name=_("History"), title=title, progress=progress, columns=[
         (_("Package"), 12), (_("Type"), 20), (_("Date"), 16), (_("Status"), 12), (_("Note"), 60),
         (_("Session balance"), 10), (_("Money balance"), 14), (_("Average value"), 14), (_("By"), 24),
     ])  # fmt: skip

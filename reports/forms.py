@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Clinic, Professional
+from packages.catalog import selectors as catalog
 from packages.catalog.models import PackageTemplate
 from packages.patient_packages.models import PackageStatus
 from reports.selectors import SORTS, PackageFilters
@@ -80,6 +81,20 @@ class PackageReportForm(forms.Form):
                     shown = value
                 parts.append(f"{field.label}: {shown}")
         return "; ".join(str(part) for part in parts)
+
+
+def package_report_form(data: Any, clinic: Clinic) -> PackageReportForm:
+    """The report's filters bound to a query, with the choices `clinic` sees."""
+    return PackageReportForm(
+        data,
+        clinics=Clinic.objects.filter(is_active=True).order_by("-is_central", "name"),
+        professionals=organization_professionals(clinic),
+        templates=catalog.visible_templates(clinic=clinic).order_by("name"),
+    )
+
+
+def organization_professionals(clinic: Clinic) -> QuerySet[Professional]:
+    return Professional.objects.filter(clinic__organization_id=clinic.organization_id).order_by("name")
 
 
 class SalesForm(forms.Form):

@@ -10,4 +10,6 @@ urlpatterns = [
     path("sales/", views.sales_and_usage, name="sales"),
     path("patients/<int:patient_id>/packages.xlsx", views.patient_packages_export, name="patient-packages"),
     path("packages/<int:package_id>/session-card.pdf", views.session_card, name="session-card"),
+    path("exports/<int:export_id>/", views.export_status, name="export"),
+    path("exports/<int:export_id>/download/", views.export_download, name="export-download"),
 ]

@@ -4,29 +4,30 @@ the package's PDF session card. Every export and card writes the access log
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from clinic.models import Clinic, Professional
-from clinic.permissions import Perm, require_perm
-from packages.catalog import selectors as catalog
+from clinic.models import Clinic, User
+from clinic.permissions import Perm, request_has_perm, require_perm
 from packages.catalog.exporters import XLSX_CONTENT_TYPE
 from packages.patient_packages import budgets
-from packages.patient_packages.models import LedgerEntry, PatientPackage
+from packages.patient_packages.models import PatientPackage
 from patients.models import AccessChannel, Patient
 from patients.services import access_log_record
-from reports import exporters, selectors
-from reports.forms import PackageReportForm, SalesForm
+from reports import exporters, exports, selectors
+from reports.forms import SalesForm, package_report_form
+from reports.models import Export, ExportKind, ExportStatus
 
 PAGE_SIZE = 50
 SIZES = ("A4", "A5")
@@ -42,20 +43,10 @@ def _clinic(request: HttpRequest) -> Clinic:
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/index.html", {})
-
-
-def report_form(request: HttpRequest, clinic: Clinic) -> PackageReportForm:
-    return PackageReportForm(
-        request.GET,
-        clinics=Clinic.objects.filter(is_active=True).order_by("-is_central", "name"),
-        professionals=clinic_professionals(clinic),
-        templates=catalog.visible_templates(clinic=clinic).order_by("name"),
-    )
-
-
-def clinic_professionals(clinic: Clinic) -> QuerySet[Professional]:
-    return Professional.objects.filter(clinic__organization_id=clinic.organization_id).order_by("name")
+    recent = Export.objects.none()
+    if request_has_perm(request, Perm.EXPORT_REPORTS):
+        recent = Export.objects.filter(requested_by=request.user.pk).order_by("-created_at")[:8]
+    return render(request, "reports/index.html", {"exports": recent})
 
 
 @login_required
@@ -65,11 +56,11 @@ def package_report(request: HttpRequest) -> HttpResponse:
     totalled; `?format=xlsx` downloads every row as Excel."""
     require_perm(request, Perm.EXPORT_REPORTS)
     clinic = _clinic(request)
-    form = report_form(request, clinic)
+    form = package_report_form(request.GET, clinic)
     filters = form.filters(time_zone=clinic.time_zone)
     rows = selectors.package_report_rows(filters)
     if request.GET.get("format") == "xlsx":
-        return package_report_download(request, form, rows, clinic)
+        return package_report_download(request, rows, clinic, queued=export_page_redirect)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     packages = list(page.object_list)
     query = request.GET.copy()
@@ -101,16 +92,76 @@ def _with_balances(packages: list[PatientPackage]) -> list[tuple[PatientPackage,
     return [(package, balances[package.pk]) for package in packages]
 
 
+Queued = Callable[[Export], HttpResponse]
+
+
+def export_page_redirect(export: Export) -> HttpResponse:
+    return redirect("reports:export", export_id=export.pk)
+
+
+def export_response(request: HttpRequest, *, kind: ExportKind, clinic: Clinic, data: QueryDict, rows_total: int,
+                    queued: Queued) -> HttpResponse:  # fmt: skip
+    """The Excel file at once, or (over `EXPORT_ASYNC_ROWS` rows) a queued
+    export, answered by `queued` (the progress page, or 202 in the API)."""
+    if exports.is_large(rows_total):
+        user = request.user
+        assert isinstance(user, User)
+        return queued(exports.export_start(user=user, clinic=clinic, kind=kind, data=data, rows_total=rows_total))
+    built = exports.BUILDERS[kind](clinic, data, None)
+    response = HttpResponse(built.content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{built.filename}"'
+    return response
+
+
 def package_report_download(
-    request: HttpRequest, form: PackageReportForm, rows: QuerySet[PatientPackage], clinic: Clinic
+    request: HttpRequest, rows: QuerySet[PatientPackage], clinic: Clinic, *, queued: Queued
 ) -> HttpResponse:
-    title = _("Package report") + (f" — {form.described()}" if form.described() else "")
-    content = exporters.package_report_xlsx(rows, title=title, currency=clinic.currency, time_zone=clinic.time_zone)
     patients = Patient.objects.filter(pk__in=rows.order_by().values("patient_id"))
     access_log_record(request=request, patients=patients, channel=AccessChannel.EXPORT, what=_("Package report"))
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="packages-{stamp}.xlsx"'
+    return export_response(request, kind=ExportKind.PACKAGE_REPORT, clinic=clinic, data=request.GET,
+                           rows_total=rows.count(), queued=queued)  # fmt: skip
+
+
+def patient_packages_download(request: HttpRequest, patient: Patient, *, queued: Queued) -> HttpResponse:
+    packages, entries = exports.patient_entries(patient)
+    access_log_record(request=request, patients=[patient], channel=AccessChannel.EXPORT, what=_("Packages in Excel"))
+    data = QueryDict(mutable=True)
+    data["patient"] = str(patient.pk)
+    return export_response(request, kind=ExportKind.PATIENT_PACKAGES, clinic=patient.clinic, data=data,
+                           rows_total=len(packages) + entries.count(), queued=queued)  # fmt: skip
+
+
+@login_required
+@require_GET
+def export_status(request: HttpRequest, export_id: int) -> HttpResponse:
+    """An export's progress; the partial polls itself (htmx) until it is done,
+    then offers the signed download link."""
+    require_perm(request, Perm.EXPORT_REPORTS)
+    export = Export.objects.filter(pk=export_id).first()
+    if export is None:
+        raise Http404
+    context = {"export": export, "token": exports.download_token(export) if export.status == ExportStatus.READY else ""}
+    template = "reports/_export_status.html" if request.headers.get("HX-Request") else "reports/export.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
+    require_perm(request, Perm.EXPORT_REPORTS)
+    try:
+        export = exports.export_for_download(export_id, request.GET.get("token", ""))
+    except Export.DoesNotExist:
+        raise Http404 from None
+    except exports.ExportUnavailable as error:
+        return render(request, "reports/export_gone.html", {"detail": error.detail}, status=error.status)
+    return export_file_response(export)
+
+
+def export_file_response(export: Export) -> FileResponse:
+    response = FileResponse(export.file.open("rb"), as_attachment=True, filename=export.filename,
+                            content_type=XLSX_CONTENT_TYPE)  # fmt: skip
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -185,11 +236,4 @@ def patient_packages_export(request: HttpRequest, patient_id: int) -> HttpRespon
     patient = Patient.objects.select_related("clinic").filter(pk=patient_id).first()
     if patient is None:
         raise Http404
-    packages = list(PatientPackage.objects.filter(patient=patient, deleted_at__isnull=True).order_by("created_at"))
-    entries = LedgerEntry.objects.filter(package__in=packages).select_related("actor").order_by("package_id", "seq")
-    content = exporters.patient_packages_xlsx(patient, packages, entries, currency=patient.clinic.currency,
-                                              time_zone=patient.clinic.time_zone)  # fmt: skip
-    access_log_record(request=request, patients=[patient], channel=AccessChannel.EXPORT, what=_("Packages in Excel"))
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="packages-{patient.pk}.xlsx"'
-    return response
+    return patient_packages_download(request, patient, queued=export_page_redirect)

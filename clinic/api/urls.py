@@ -12,7 +12,7 @@ from clinic.api.rooms import RoomViewSet
 from clinic.api.token import ObtainTokenView
 from packages.catalog.api import PackageTemplateViewSet, ServiceViewSet
 from patients.api import PatientViewSet
-from reports.api import PackageReportExport, SessionCard
+from reports.api import ExportViewSet, PackageReportExport, SessionCard
 from scheduling.api import AppointmentStatusViewSet, AppointmentViewSet
 from scheduling.package_api import PatientPackageViewSet
 
@@ -28,6 +28,7 @@ router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("appointment-statuses", AppointmentStatusViewSet, basename="appointment-status")
 router.register("receivables", ReceivableViewSet, basename="receivable")
 router.register("payments", PaymentViewSet, basename="payment")
+router.register("exports", ExportViewSet, basename="export")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

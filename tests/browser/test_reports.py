@@ -3,6 +3,7 @@ opens the file; a receptionist prints a patient's session card."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from decimal import Decimal
 
@@ -76,3 +77,27 @@ def test_receptionist_prints_a_patients_session_card(page) -> None:
     text = subprocess.run(["pdftotext", "-", "-"], input=response.body(), capture_output=True, check=True).stdout  # noqa: S607
     assert "Conceição Araújo" in text.decode()
     assert "10 de 10" in text.decode()
+
+
+def test_a_large_export_shows_its_progress_page_then_downloads(page, settings, tmp_path, screenshot_dir) -> None:
+    settings.EXPORT_ASYNC_ROWS = 1  # two packages: written as a background export
+    settings.MEDIA_ROOT = str(tmp_path)
+    _packages()
+    _login(page, "gerente")
+    page.goto(page.base_url + "/reports/packages/")
+    page.get_by_test_id("report-xlsx").click()
+    expect(page).to_have_url(re.compile(r"/reports/exports/\d+/$"))
+    expect(page.get_by_test_id("export-status")).to_have_attribute("data-status", "ready")
+    expect(page.get_by_test_id("export-status")).to_contain_text("Seu arquivo está pronto")
+    page.screenshot(path=str(screenshot_dir / "report-export-ready.png"), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_test_id("export-download").click()
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    with open(download.value.path(), "rb") as handle:
+        rows = list(load_workbook(BytesIO(handle.read())).active.iter_rows(values_only=True))
+    assert len(rows[2:]) == 2
+    page.goto(page.base_url + "/reports/")
+    expect(page.get_by_test_id("recent-exports").locator("li")).to_have_count(1)

@@ -47,14 +47,15 @@ def test_task_goes_to_the_redis_broker_when_not_eager() -> None:
     from clinic.celery import app
 
     client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete("celery")
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    client.delete(queue)
     app.conf.task_always_eager = False
     try:
         with transaction.atomic():
             enqueue(remember, 3)
-            assert client.llen("celery") == 0
-        assert client.llen("celery") == 1
+            assert client.llen(queue) == 0
+        assert client.llen(queue) == 1
     finally:
         app.conf.task_always_eager = True
-        client.delete("celery")
+        client.delete(queue)
     assert RAN == []  # queued for a worker, not run here
