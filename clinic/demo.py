@@ -19,6 +19,13 @@ DEMO_ORGANIZATION = "Clínica Demo"
 DEMO_PASSWORD = "demo-clinic-2026"
 CENTRAL = "Clínica Demo — Central"
 SECOND = "Clínica Demo — Moema"
+# What the session cards and receipts print in their header.
+CONTACTS = {
+    CENTRAL: {"legal_name": "Clínica Demo Fisioterapia Ltda.", "tax_id": "11.222.333/0001-81",
+              "address": "Rua Augusta 1200, sala 4 · Consolação · São Paulo/SP", "phone": "(11) 3123-4567"},
+    SECOND: {"legal_name": "Clínica Demo Fisioterapia Ltda.", "tax_id": "11.222.333/0002-62",
+             "address": "Av. Ibirapuera 2907, conj. 12 · Moema · São Paulo/SP", "phone": "(11) 3456-7890"},
+}  # fmt: skip
 
 # username, first name, last name, role, clinic
 DEMO_USERS = [
@@ -77,6 +84,8 @@ def _clinic(organization: Organization, name: str, *, is_central: bool = False) 
     clinic = Clinic.objects.filter(name=name).first()
     if clinic is None:
         clinic = services.clinic_create(organization=organization, name=name, is_central=is_central)
+    if not clinic.tax_id:
+        clinic = services.clinic_update(clinic=clinic, **CONTACTS[name])
     return clinic
 
 

@@ -48,6 +48,15 @@ class ClinicForm(forms.Form):
         help_text=_("Receivables show a Pix code and QR code for this key."),
     )  # fmt: skip
     pix_city = forms.CharField(label=_("Pix city"), max_length=15, required=False)
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200, required=False)
+    tax_id = forms.CharField(
+        label=_("Tax id"), max_length=30, required=False, help_text=_("CNPJ (or the professional's CPF) in Brazil."),
+    )  # fmt: skip
+    address = forms.CharField(
+        label=_("Address"), max_length=300, required=False,
+        help_text=_("As printed on session cards and receipts, e.g. Rua Augusta 1200, sala 4 · São Paulo/SP."),
+    )  # fmt: skip
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
 
     def clean_country(self) -> str:
         return str(self.cleaned_data["country"]).upper()

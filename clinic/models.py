@@ -174,6 +174,11 @@ class Clinic(TenantModel):
     # Code names (at most 15 letters, without accents in the code).
     pix_key = models.CharField(_("Pix key"), max_length=77, blank=True, validators=[validate_pix_key])
     pix_city = models.CharField(_("Pix city"), max_length=15, blank=True)
+    # What session cards and receipts print in their header.
+    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=30, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = tenant_history()
@@ -203,6 +208,26 @@ class Clinic(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Write the tax id and the phone the country's way; every error at once."""
+        from clinic.errors import ValidationFailed
+        from clinic.normalize import phone_e164, tax_id_normal
+
+        errors: dict[str, list[str]] = {}
+        try:
+            self.tax_id = tax_id_normal(self.tax_id, country=self.country)
+        except ValueError:
+            if self.country.upper() == "BR":
+                errors["tax_id"] = [_("“%(value)s” is not a valid CNPJ or CPF.") % {"value": self.tax_id}]
+            else:
+                errors["tax_id"] = [_("“%(value)s” is not a valid tax id.") % {"value": self.tax_id}]
+        try:
+            self.phone = phone_e164(self.phone, region=self.country or "BR", field="phone")
+        except ValidationFailed as error:
+            errors.update(error.fields)
+        if errors:
+            raise ValidationError(errors)
 
 
 class Membership(TenantModel):

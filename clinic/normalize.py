@@ -53,3 +53,26 @@ def phone_display(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# Tax ids checked per country (python-stdnum): a Brazilian clinic has a CNPJ,
+# or a CPF when it is one professional's practice.
+_TAX_IDS = {"BR": ("br.cnpj", "br.cpf"), "DE": ("de.vat", "de.stnr"), "ES": ("es.nif",), "PT": ("pt.nif",)}
+
+
+def tax_id_normal(raw: str, *, country: str) -> str:
+    """A tax id as it is written in `country` ("11.222.333/0001-81"), or
+    ValueError when its check digits are wrong; other countries' ids are kept
+    as typed."""
+    from importlib import import_module
+
+    raw = raw.strip()
+    names = _TAX_IDS.get(country.upper())
+    if not raw or not names:
+        return raw
+    for name in names:
+        module = import_module(f"stdnum.{name}")
+        if module.is_valid(raw):
+            formatted: str = module.format(raw) if hasattr(module, "format") else module.compact(raw)
+            return formatted
+    raise ValueError(raw)

@@ -89,6 +89,10 @@ def clinic_create(
     is_central: bool = False,
     pix_key: str = "",
     pix_city: str = "",
+    legal_name: str = "",
+    tax_id: str = "",
+    address: str = "",
+    phone: str = "",
 ) -> Clinic:
     clinic = Clinic(
         organization=organization,
@@ -100,6 +104,10 @@ def clinic_create(
         is_central=is_central,
         pix_key=pix_key.strip(),
         pix_city=pix_city.strip(),
+        legal_name=legal_name.strip(),
+        tax_id=tax_id,
+        address=address.strip(),
+        phone=phone,
     )
     full_clean(clinic)
     try:
@@ -114,7 +122,10 @@ def clinic_create(
 
 @transaction.atomic
 def clinic_update(*, clinic: Clinic, **changes: object) -> Clinic:
-    allowed = {"name", "time_zone", "currency", "country", "language", "is_central", "is_active", "pix_key", "pix_city"}
+    allowed = {
+        "name", "time_zone", "currency", "country", "language", "is_central", "is_active", "pix_key", "pix_city",
+        "legal_name", "tax_id", "address", "phone",
+    }  # fmt: skip
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(fields={name: [_("This field cannot be changed.")] for name in sorted(unknown)})

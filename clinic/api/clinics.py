@@ -17,7 +17,7 @@ class ClinicSerializer(serializers.ModelSerializer):
         model = Clinic
         fields = [
             "id", "name", "is_central", "time_zone", "currency", "country", "language", "is_active", "pix_key",
-            "pix_city",
+            "pix_city", "legal_name", "tax_id", "address", "phone",
         ]  # fmt: skip
         read_only_fields = ["id"]
         # Uniqueness is the service's (and the database's) job; DRF's own

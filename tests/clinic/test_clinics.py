@@ -24,6 +24,10 @@ def test_api_clinics_fields(alice, tenant_a) -> None:
         "is_active": True,
         "pix_key": "",
         "pix_city": "",
+        "legal_name": "",
+        "tax_id": "",
+        "address": "",
+        "phone": "",
     }
 
 
@@ -193,3 +197,39 @@ def test_api_works_in_the_clinic_named_by_the_header(alice, tenant_a) -> None:
     response = client.get("/api/v1/clinics/", HTTP_X_CLINIC=str(tenant_a.branch.pk))
     assert response.status_code == 200
     assert response.wsgi_request.clinic == tenant_a.branch
+
+
+@pytest.mark.django_db
+def test_the_clinic_s_tax_id_and_phone_are_checked_and_written_the_country_s_way(alice, tenant_a) -> None:
+    client = api_client(alice)
+    url = f"/api/v1/clinics/{tenant_a.branch.pk}/"
+    bad = client.patch(url, {"tax_id": "11.222.333/0001-80", "phone": "123"}, format="json")
+    assert bad.status_code == 400
+    assert set(bad.json()["fields"]) == {"tax_id", "phone"}  # every error at once
+    assert "not a valid CNPJ or CPF" in bad.json()["fields"]["tax_id"][0]
+    good = client.patch(url, {"tax_id": "11222333000181", "phone": "(11) 3123-4567", "legal_name": "Alpha Ltda.",
+                              "address": "Rua Augusta 1200"}, format="json")  # fmt: skip
+    assert good.status_code == 200
+    assert (good.json()["tax_id"], good.json()["phone"]) == ("11.222.333/0001-81", "+551131234567")
+    solo = client.patch(url, {"tax_id": "529.982.247-25"}, format="json")  # one professional's CPF
+    assert solo.json()["tax_id"] == "529.982.247-25"
+    # Elsewhere the country's own ids are checked (Spain: NIF), or kept as typed.
+    spain = client.patch(url, {"country": "ES", "tax_id": "B12345678", "phone": "+34 912 345 678"}, format="json")
+    assert spain.status_code == 400
+    assert list(spain.json()["fields"]) == ["tax_id"]
+    us = client.patch(url, {"country": "US", "tax_id": "12-3456789", "phone": "+1 212 555 0100"}, format="json")
+    assert (us.status_code, us.json()["tax_id"]) == (200, "12-3456789")
+
+
+@pytest.mark.django_db
+def test_the_clinic_form_shows_contact_errors_with_the_others(alice, tenant_a) -> None:
+    response = login(alice).post(
+        f"/settings/clinics/{tenant_a.branch.pk}/",
+        {"name": "Alpha Branch", "time_zone": "America/Sao_Paulo", "currency": "BRL", "country": "BR",
+         "language": "pt-br", "is_active": "on", "tax_id": "123", "phone": "abc", "pix_key": "not a key"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert {"tax_id", "phone", "pix_key"} <= set(errors)
+    tenant_a.branch.refresh_from_db()
+    assert tenant_a.branch.tax_id == ""

@@ -336,3 +336,26 @@ def test_end_to_end_with_a_celery_worker_on_redis(alice, charlie, three_packages
                               {"token": ready.context["token"]}).status_code == 404  # fmt: skip
     with scopes_disabled():
         assert Export.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_export_lists_read_in_constant_queries(alice, three_packages, media):
+    def make(count: int) -> None:
+        with organization_scope(alice.organization_id):
+            for _ in range(count):
+                Export.objects.create(
+                    organization_id=alice.organization_id, clinic=three_packages[0].clinic, requested_by=alice,
+                    kind="package_report", params={}, language="en", rows_total=3,
+                )  # fmt: skip
+
+    def queries(client, url: str) -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url).status_code == 200
+        return len(context.captured_queries)
+
+    api, page = api_client(alice), login(alice)
+    make(1)
+    one = (queries(api, "/api/v1/exports/"), queries(page, "/reports/"))
+    make(7)
+    assert (queries(api, "/api/v1/exports/"), queries(page, "/reports/")) == one
+    assert len(page.get("/reports/").context["exports"]) == 8

@@ -131,7 +131,11 @@ def _page_size(pdf: bytes) -> str:
 
 @pytest.mark.django_db
 def test_the_session_card_lists_every_session_and_empty_numbered_rows(bob, alice, patient, link):
+    from clinic.services import clinic_update
+
     with organization_scope(patient.organization_id):
+        clinic_update(clinic=patient.clinic, legal_name="Alpha Fisioterapia Ltda.", tax_id="11222333000181",
+                      address="Rua Augusta 1200, sala 4", phone="(11) 3123-4567")  # fmt: skip
         package = link(sessions=4, total="400.00")
         set_status(book_session(package), "attended")
         cancelled = book_session(package)
@@ -142,6 +146,9 @@ def test_the_session_card_lists_every_session_and_empty_numbered_rows(bob, alice
     text = _text(response.content)
     assert "Maria Ledger" in text
     assert package.number in text
+    # The clinic's header: name, legal name with its CNPJ, address and phone.
+    assert "Alpha Fisioterapia Ltda. · CNPJ 11.222.333/0001-81" in text
+    assert "Rua Augusta 1200, sala 4 · +55 11 3123-4567" in text
     for n in range(1, 5):
         assert f"{n} of 4" in text
     assert "Attended" in text
