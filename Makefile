@@ -33,6 +33,7 @@ run: install ## Migrate, load the demo organization and serve http://127.0.0.1:8
 	@mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
+	$(MANAGE) send_reminders
 	@echo ""
 	@echo "  Open http://$(HOST):$(PORT)/ and log in with one of the demo users above."
 	@echo ""

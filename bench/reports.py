@@ -4,10 +4,11 @@
 
 1. A patient's packages workbook with 20,000 and with 200,000 history rows
    (`reports.exporters.patient_packages_xlsx`: each row's note written as a
-   person reads it, real cells) against openpyxl's write-only writer
-   appending the same number of rows of plain values (the anchor): time and
-   the ratio (target at most 1.3x), and peak Python memory (tracemalloc)
-   of each (target: flat, at most +50 MB from 20,000 to 200,000). The history
+   person reads it, real cells) against raw XlsxWriter (constant memory)
+   writing the same entries' cells (the anchor): time and the ratio (target
+   at most 1.3x), and peak Python memory (tracemalloc) of each (target:
+   flat, at most +50 MB from 20,000 to 200,000). openpyxl's write-only writer
+   writing the same cells is timed too: the writer was chosen by this. The history
    rows are unsaved ledger entries made on the fly, so the figure is the
    writer's, not the database's.
 2. The session card of a 10-session package (`session_card_html` +
@@ -65,9 +66,9 @@ def entries(count: int, package: PatientPackage) -> Iterator[LedgerEntry]:
         )  # fmt: skip
 
 
-def raw_xlsx(count: int, package: PatientPackage) -> bytes:
-    """The anchor: openpyxl write-only writing the same rows (the same
-    entries, the same typed cells and number formats), each value taken
+def openpyxl_xlsx(count: int, package: PatientPackage) -> bytes:
+    """The writer not chosen: openpyxl write-only writing the same rows (the
+    same entries, the same typed cells and number formats), each value taken
     straight from the entry, without the history's wording."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -91,8 +92,9 @@ def raw_xlsx(count: int, package: PatientPackage) -> bytes:
 
 
 def xlsxwriter_xlsx(count: int, package: PatientPackage) -> bytes:
-    """The same cells through XlsxWriter in constant-memory mode (R3 asks
-    which of the two writers to use: this decides)."""
+    """The anchor: raw XlsxWriter in constant-memory mode (the writer
+    `clinic.spreadsheets` uses, chosen by this benchmark) writing the same
+    cells, without the history's wording."""
     import xlsxwriter
 
     output = BytesIO()
@@ -140,19 +142,19 @@ def excel(patient: Patient, package: PatientPackage) -> None:
             )
 
         def raw(count: int = count) -> bytes:
-            return raw_xlsx(count, package)
+            return xlsxwriter_xlsx(count, package)
 
         def other(count: int = count) -> bytes:
-            return xlsxwriter_xlsx(count, package)
+            return openpyxl_xlsx(count, package)
 
         ours_s, raw_s, other_s = timed(ours), timed(raw), timed(other)
         rows.append((f"{count:,} history rows", f"{ours_s:.2f}", f"{raw_s:.2f}", f"{ours_s / raw_s:.2f}",
                      f"{other_s:.2f}", f"{other_s / raw_s:.2f}", f"{peak(ours):.1f}", f"{peak(raw):.1f}",
                      f"{peak(other):.1f}"))  # fmt: skip
-    print("1. a patient's packages workbook (the history sheet) against openpyxl write-only writing the same cells,")
-    print("   and XlsxWriter (constant memory) writing them too")
-    _harness.print_table(["rows", "ours s", "openpyxl s", "ratio", "xlsxwriter s", "xlsxwriter/openpyxl",
-                          "ours peak MB", "openpyxl peak MB", "xlsxwriter peak MB"], rows)  # fmt: skip
+    print("1. a patient's packages workbook (the history sheet; ours writes with XlsxWriter, constant memory)")
+    print("   against raw XlsxWriter writing the same cells, and openpyxl write-only writing them (the other choice)")
+    _harness.print_table(["rows", "ours s", "raw xlsxwriter s", "ratio", "openpyxl s", "openpyxl/xlsxwriter",
+                          "ours peak MB", "xlsxwriter peak MB", "openpyxl peak MB"], rows)  # fmt: skip
     print()
 
 

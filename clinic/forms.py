@@ -57,6 +57,26 @@ class ClinicForm(forms.Form):
         help_text=_("As printed on session cards and receipts, e.g. Rua Augusta 1200, sala 4 · São Paulo/SP."),
     )  # fmt: skip
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    reminder_hours = forms.IntegerField(
+        label=_("Reminder (hours before)"), min_value=0, max_value=24 * 14, initial=24, required=False,
+        help_text=_("0: no reminders. A package link or an appointment may set its own."),
+    )  # fmt: skip
+    reminder_channels = forms.MultipleChoiceField(
+        label=_("Reminder channels"), required=False, widget=forms.CheckboxSelectMultiple, initial=["sms"],
+        choices=[("sms", _("SMS")), ("whatsapp", "WhatsApp"), ("email", _("E-mail"))],
+    )  # fmt: skip
+    cancellation_hours = forms.IntegerField(
+        label=_("Online cancellation (hours before)"), min_value=0, max_value=24 * 14, initial=24, required=False,
+        help_text=_("Patients may cancel a session on their page up to this many hours before it."),
+    )  # fmt: skip
+
+    def clean_reminder_hours(self) -> int:
+        value = self.cleaned_data.get("reminder_hours")
+        return 24 if value is None else int(value)
+
+    def clean_cancellation_hours(self) -> int:
+        value = self.cleaned_data.get("cancellation_hours")
+        return 24 if value is None else int(value)
 
     def clean_country(self) -> str:
         return str(self.cleaned_data["country"]).upper()

@@ -155,6 +155,19 @@ def validate_pix_key(value: str) -> None:
         )
 
 
+REMINDER_CHANNELS = ("sms", "whatsapp", "email")
+
+
+def default_reminder_channels() -> list[str]:
+    return ["sms"]
+
+
+def new_portal_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
 class Clinic(TenantModel):
     """One unit (location) of an organization. The central clinic is the network's
     head office, which shares services and package templates with the others."""
@@ -179,6 +192,15 @@ class Clinic(TenantModel):
     tax_id = models.CharField(_("tax id"), max_length=30, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Reminders (A7): hours before a session, unless its package link or the
+    # appointment says otherwise (0: none), and the channels they go out on.
+    reminder_hours = models.PositiveSmallIntegerField(_("reminder (hours before)"), default=24)
+    reminder_channels = models.JSONField(_("reminder channels"), default=default_reminder_channels, blank=True)
+    # A patient may cancel online up to this many hours before a session.
+    cancellation_hours = models.PositiveSmallIntegerField(_("online cancellation (hours before)"), default=24)
+    # The clinic's public address for patients: /c/<token>/ (their page, online
+    # booking). Unguessable, and replaced to retire a published link.
+    portal_token = models.CharField(max_length=32, unique=True, default=new_portal_token, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = tenant_history()
@@ -214,7 +236,7 @@ class Clinic(TenantModel):
         from clinic.errors import ValidationFailed
         from clinic.normalize import phone_e164, tax_id_normal
 
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[Any]] = {}
         try:
             self.tax_id = tax_id_normal(self.tax_id, country=self.country)
         except ValueError:
@@ -226,6 +248,11 @@ class Clinic(TenantModel):
             self.phone = phone_e164(self.phone, region=self.country or "BR", field="phone")
         except ValidationFailed as error:
             errors.update(error.fields)
+        channels = self.reminder_channels
+        if not isinstance(channels, list) or not set(channels) <= set(REMINDER_CHANNELS):
+            errors["reminder_channels"] = [_("Choose among SMS, WhatsApp and e-mail.")]
+        elif self.reminder_hours > 24 * 14:
+            errors["reminder_hours"] = [_("At most two weeks before.")]
         if errors:
             raise ValidationError(errors)
 

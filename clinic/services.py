@@ -93,6 +93,9 @@ def clinic_create(
     tax_id: str = "",
     address: str = "",
     phone: str = "",
+    reminder_hours: int = 24,
+    reminder_channels: list[str] | None = None,
+    cancellation_hours: int = 24,
 ) -> Clinic:
     clinic = Clinic(
         organization=organization,
@@ -108,6 +111,9 @@ def clinic_create(
         tax_id=tax_id,
         address=address.strip(),
         phone=phone,
+        reminder_hours=reminder_hours,
+        reminder_channels=["sms"] if reminder_channels is None else list(reminder_channels),
+        cancellation_hours=cancellation_hours,
     )
     full_clean(clinic)
     try:
@@ -124,7 +130,7 @@ def clinic_create(
 def clinic_update(*, clinic: Clinic, **changes: object) -> Clinic:
     allowed = {
         "name", "time_zone", "currency", "country", "language", "is_central", "is_active", "pix_key", "pix_city",
-        "legal_name", "tax_id", "address", "phone",
+        "legal_name", "tax_id", "address", "phone", "reminder_hours", "reminder_channels", "cancellation_hours",
     }  # fmt: skip
     unknown = set(changes) - allowed
     if unknown:

@@ -4,6 +4,7 @@ Every value that differs between a laptop, CI and production comes from an
 environment variable; the defaults make `make run` work with nothing set.
 """
 
+import json
 from pathlib import Path
 
 import environ
@@ -47,11 +48,14 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "clinic",
+    "anymail",
     "patients",
+    "patients.messaging",
     "packages.catalog",
     "packages.patient_packages",
     "scheduling",
     "billing",
+    "scheduling.reminders",
     "reports",
 ]
 
@@ -216,7 +220,43 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=3, minute=15),
     },
     "purge-expired-exports": {"task": "reports.tasks.exports_purge", "schedule": crontab(minute=40)},
+    # Reminders due now (A7); each is claimed by one worker and sent once.
+    "send-due-reminders": {"task": "scheduling.reminders.tasks.send_due_reminders", "schedule": 60.0},
 }
+
+# Messages to patients (A7): `console` prints them, `file` appends JSON lines to
+# MESSAGING_FILE, `providers` sends SMS (Twilio), WhatsApp (Cloud API) and
+# e-mail (EMAIL_BACKEND). See patients/messaging/backends.py.
+MESSAGING_BACKEND: str = env("MESSAGING_BACKEND", default="console")
+MESSAGING_FILE: str = env("MESSAGING_FILE", default=str(VAR_DIR / "messages.jsonl"))
+MESSAGING_EMAIL_DOMAIN: str = env("MESSAGING_EMAIL_DOMAIN", default="clinic.local")
+# The address providers call back (delivery statuses) and messages link to.
+PUBLIC_URL: str = env("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+TWILIO_API_URL: str = env("TWILIO_API_URL", default="https://api.twilio.com").rstrip("/")
+TWILIO_ACCOUNT_SID: str = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN: str = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM: str = env("TWILIO_FROM", default="")
+WHATSAPP_API_URL: str = env("WHATSAPP_API_URL", default="https://graph.facebook.com/v21.0").rstrip("/")
+WHATSAPP_TOKEN: str = env("WHATSAPP_TOKEN", default="")
+WHATSAPP_PHONE_NUMBER_ID: str = env("WHATSAPP_PHONE_NUMBER_ID", default="")
+WHATSAPP_APP_SECRET: str = env("WHATSAPP_APP_SECRET", default="")
+WHATSAPP_VERIFY_TOKEN: str = env("WHATSAPP_VERIFY_TOKEN", default="")
+WHATSAPP_REMINDER_TEMPLATE: str = env("WHATSAPP_REMINDER_TEMPLATE", default="session_reminder")
+EMAIL_BACKEND: str = env(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL", default="clinic@localhost")
+EMAIL_HOST: str = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT: int = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER: str = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD: str = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS: bool = env.bool("EMAIL_USE_TLS", default=False)
+# A django-anymail provider's settings as JSON, e.g. {"POSTMARK_SERVER_TOKEN": "..."}
+# with EMAIL_BACKEND=anymail.backends.postmark.EmailBackend.
+ANYMAIL: dict = json.loads(env("ANYMAIL", default="") or "{}")
 
 # Exports of more rows than this are written by a Celery task (R3); the file is
 # kept, and its signed link valid, for EXPORT_TTL_HOURS.

@@ -1,13 +1,23 @@
-"""What every Excel export of the project shares (R3): a streamed
-(write-only) sheet with a title row, a styled, frozen header row, column
-widths, typed cells and an autofilter over the rows written. openpyxl is
-imported here only when a sheet is made."""
+"""What every Excel export of the project shares (R3): a streamed sheet with
+a title row, a styled, frozen header row, column widths, typed cells and an
+autofilter over the rows written.
+
+Written with XlsxWriter in constant-memory mode: each row goes to disk as it
+is appended, so memory stays flat however many rows there are, and it
+measured about twice as fast as openpyxl's write-only mode on the same cells
+(`bench/reports.py`). Text is always written as text, never read as a
+formula or a link (a patient called "=HYPERLINK(…)" stays a name). XlsxWriter
+is imported here only when a workbook is made.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from io import BytesIO
-from typing import Any
+from typing import Any, NamedTuple
+
+from django.utils.functional import Promise
 
 
 class Progress:
@@ -23,69 +33,112 @@ class Progress:
             self.report(self.done)
 
 
+class Cell(NamedTuple):
+    """A value with its cell format (made by `Sheet.cell`)."""
+
+    value: Any
+    style: Any
+
+
+class Workbook:
+    """One file being written, and the cell formats it has made."""
+
+    def __init__(self) -> None:
+        import xlsxwriter
+
+        self.output = BytesIO()
+        self.book = xlsxwriter.Workbook(
+            self.output, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        )
+        self._formats: dict[tuple[str | None, bool, int | None], Any] = {}
+        self.header = self.book.add_format(
+            {"bold": True, "font_color": "#FFFFFF", "bg_color": "#0F766E", "text_wrap": True, "valign": "vcenter"}
+        )
+
+    def format(self, number_format: str | None, bold: bool, size: int | None) -> Any:
+        key = (number_format, bold, size)
+        if key not in self._formats:
+            spec: dict[str, Any] = {}
+            if number_format:
+                spec["num_format"] = number_format
+            if bold:
+                spec["bold"] = True
+            if size:
+                spec["font_size"] = size
+            self._formats[key] = self.book.add_format(spec) if spec else None
+        return self._formats[key]
+
+
 class Sheet:
     """One sheet; pass `workbook` (`new_workbook()`) to put several in one file,
     and `progress` to count the rows written."""
 
     def __init__(
-        self, *, name: str, title: str, columns: Sequence[tuple[str, int]], workbook: Any | None = None,
+        self, *, name: str, title: str, columns: Sequence[tuple[str, int]], workbook: Workbook | None = None,
         progress: Progress | None = None,
     ) -> None:  # fmt: skip
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment, Font, PatternFill
-        from openpyxl.utils import get_column_letter
-
-        self._cell_class, self._font, self._letter = WriteOnlyCell, Font, get_column_letter
         self.workbook = workbook if workbook is not None else new_workbook()
-        self.sheet = self.workbook.create_sheet(title=name[:31])
+        self.sheet = self.workbook.book.add_worksheet(_sheet_name(name))
         self.width = len(columns)
-        for index, (_name, width) in enumerate(columns, start=1):
-            self.sheet.column_dimensions[get_column_letter(index)].width = width
-        self.sheet.freeze_panes = "A3"
-        self.sheet.append([self.cell(title, bold=True, size=12)])
-        header = []
-        for name_, _width in columns:
-            head = WriteOnlyCell(self.sheet, value=name_)
-            head.font = Font(bold=True, color="FFFFFF")
-            head.fill = PatternFill("solid", fgColor="0F766E")
-            head.alignment = Alignment(wrap_text=True, vertical="center")
-            header.append(head)
-        self.sheet.append(header)
+        for index, (_name, width) in enumerate(columns):
+            self.sheet.set_column(index, index, width)
+        self.sheet.freeze_panes(2, 0)
+        self.sheet.write_string(0, 0, title, self.workbook.format(None, True, 12))
+        for index, (name_, _width) in enumerate(columns):
+            self.sheet.write_string(1, index, str(name_), self.workbook.header)
         self.rows = 0
         self.progress = progress
 
-    def cell(self, value: Any, number_format: str | None = None, *, bold: bool = False, size: int | None = None) -> Any:
-        written = self._cell_class(self.sheet, value=value)
-        if number_format and value is not None:
-            written.number_format = number_format
-        if bold or size:
-            written.font = self._font(bold=bold, **({"size": size} if size else {}))
-        return written
+    def cell(
+        self, value: Any, number_format: str | None = None, *, bold: bool = False, size: int | None = None
+    ) -> Cell:
+        return Cell(value, self.workbook.format(number_format, bold, size))
 
     def append(self, row: Sequence[Any]) -> None:
-        self.sheet.append(list(row))
+        line = self.rows + 2
+        sheet = self.sheet
+        for column, item in enumerate(row):
+            if type(item) is Cell:
+                value, style = item
+            else:
+                value, style = item, None
+            kind = type(value)
+            if kind is str:
+                if value:
+                    sheet.write_string(line, column, value, style)
+            elif value is None:
+                continue
+            elif kind is bool:
+                sheet.write_boolean(line, column, value, style)
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(line, column, value, style)
+            elif isinstance(value, (str, Promise)):  # a SafeString, a lazy translation
+                sheet.write_string(line, column, str(value), style)
+            else:
+                sheet.write_number(line, column, value, style)
         self.rows += 1
         if self.progress is not None:
             self.progress.step()
 
     def close(self) -> None:
-        self.sheet.auto_filter.ref = f"A2:{self._letter(self.width)}{self.rows + 2}"
+        self.sheet.autofilter(1, 0, self.rows + 1, self.width - 1)
 
     def save(self) -> bytes:
         """This sheet's workbook as bytes (every sheet of it closed first)."""
-        self.close()
-        return save(self.workbook)
+        return save(self.workbook, self)
 
 
-def new_workbook() -> Any:
-    from openpyxl import Workbook
+def _sheet_name(name: str) -> str:
+    # Excel refuses these characters in a sheet's name, and more than 31 of them.
+    return "".join("-" if char in "[]:*?/\\" else char for char in str(name))[:31]
 
-    return Workbook(write_only=True)
+
+def new_workbook() -> Workbook:
+    return Workbook()
 
 
-def save(workbook: Any, *sheets: Sheet) -> bytes:
+def save(workbook: Workbook, *sheets: Sheet) -> bytes:
     for sheet in sheets:
         sheet.close()
-    output = BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    workbook.book.close()
+    return workbook.output.getvalue()

@@ -61,6 +61,7 @@ urlpatterns = [
     path("packages/", include("packages.catalog.urls")),
     path("finance/", include("billing.urls")),
     path("reports/", include("reports.urls")),
+    path("messages/", include("patients.messaging.urls")),
     # The public self-registration form behind a clinic's link (no login).
     path("register/<str:token>/", patient_views.self_register, name="self-register"),
     path("register/<str:token>/done/", patient_views.self_register_done, name="self-register-done"),

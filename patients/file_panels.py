@@ -36,19 +36,28 @@ class RenderedPanel:
     context: dict[str, Any]
 
 
-_panels: dict[str, FilePanel] = {}
+class Panels:
+    """A page's registry of cards: the staff's patient file, and the
+    patient's own page (`patients.portal`)."""
+
+    def __init__(self) -> None:
+        self._panels: dict[str, FilePanel] = {}
+
+    def register(self, panel: FilePanel) -> None:
+        self._panels[panel.name] = panel
+
+    def panels_for(self, request: HttpRequest, patient: Patient) -> list[RenderedPanel]:
+        """The registered cards with their context, in order; the ones that
+        return None are left out."""
+        rendered = []
+        for panel in sorted(self._panels.values(), key=lambda panel: (panel.order, panel.name)):
+            context = panel.context(request, patient)
+            if context is not None:
+                rendered.append(RenderedPanel(panel.name, panel.template, context))
+        return rendered
 
 
-def register(panel: FilePanel) -> None:
-    _panels[panel.name] = panel
-
-
-def panels_for(request: HttpRequest, patient: Patient) -> list[RenderedPanel]:
-    """The registered cards with their context, in order; the ones that
-    return None are left out."""
-    rendered = []
-    for panel in sorted(_panels.values(), key=lambda panel: (panel.order, panel.name)):
-        context = panel.context(request, patient)
-        if context is not None:
-            rendered.append(RenderedPanel(panel.name, panel.template, context))
-    return rendered
+file = Panels()
+# The cards of the patient's own page (X7), shown to the signed-in patient.
+portal = Panels()
+register, panels_for = file.register, file.panels_for

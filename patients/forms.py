@@ -14,6 +14,7 @@ from patients.services import (
     ADDRESS_FIELDS,
     FINANCIAL_FIELDS,
     GUARDIAN_FIELDS,
+    MESSAGE_FIELDS,
     PATIENT_FIELDS,
     PERSONAL_FIELDS,
 )
@@ -25,6 +26,7 @@ SECTIONS = [
     ("address", _("Address"), "geo-alt", ADDRESS_FIELDS),
     ("additional", _("Additional data"), "journal-text", ADDITIONAL_FIELDS),
     ("guardian", _("Responsible party"), "people", GUARDIAN_FIELDS),
+    ("messages", _("Messages"), "chat-dots", MESSAGE_FIELDS),
 ]
 
 

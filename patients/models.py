@@ -138,6 +138,11 @@ class Patient(TenantModel):
     guardian_send_documents_email = models.BooleanField(_("send documents by e-mail"), default=False)
     guardian_send_documents_whatsapp = models.BooleanField(_("send documents by WhatsApp"), default=False)
 
+    # Messages (A7): the channels the patient asked not to be written on.
+    opt_out_sms = models.BooleanField(_("no SMS"), default=False)
+    opt_out_whatsapp = models.BooleanField(_("no WhatsApp"), default=False)
+    opt_out_email = models.BooleanField(_("no e-mail"), default=False)
+
     anamnesis_group = models.ForeignKey(
         AnamnesisGroup,
         on_delete=models.SET_NULL,

@@ -46,7 +46,10 @@ GUARDIAN_FIELDS = (
     "guardian_send_documents_email",
     "guardian_send_documents_whatsapp",
 )
-PATIENT_FIELDS = PERSONAL_FIELDS + FINANCIAL_FIELDS + ADDRESS_FIELDS + ADDITIONAL_FIELDS + GUARDIAN_FIELDS
+MESSAGE_FIELDS = ("opt_out_sms", "opt_out_whatsapp", "opt_out_email")
+PATIENT_FIELDS = (
+    PERSONAL_FIELDS + FINANCIAL_FIELDS + ADDRESS_FIELDS + ADDITIONAL_FIELDS + GUARDIAN_FIELDS + MESSAGE_FIELDS
+)
 _PHONE_FIELDS = ("mobile", "phone", "guardian_mobile")
 
 

@@ -110,6 +110,10 @@ class Appointment(TenantModel):
     paid_from_package = models.BooleanField(_("paid from the package"), default=False)
     authorization = models.CharField(_("insurer authorization"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Its own reminder lead time, before the package link's and the clinic's (A7).
+    reminder_hours = models.PositiveSmallIntegerField(_("reminder (hours before)"), null=True, blank=True)
+    # Booked by the patient on their page or the clinic's booking link (A6).
+    booked_online = models.BooleanField(_("booked online"), default=False)
     series = models.ForeignKey(
         AppointmentSeries, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
     )

@@ -51,6 +51,7 @@ from scheduling.models import (
     BuiltinStatus,
     EvolutionNote,
 )
+from scheduling.reminders import services as reminders
 
 # Built-in statuses: code -> (colour, debits, releases, position) (A2, K8).
 BUILTIN_STATUSES = {
@@ -347,6 +348,8 @@ def book(
     series: AppointmentSeries | None = None,
     chain: bool = True,
     locked: Locked | None = None,
+    reminder_hours: int | None = None,
+    booked_online: bool = False,
 ) -> Booking:
     """Step: book an appointment; linked to a package, it takes one of its
     sessions. `locked` is what the caller already holds (a series, the link
@@ -395,6 +398,8 @@ def book(
         notes=notes.strip(),
         series=series,
         created_by=actor,
+        reminder_hours=reminder_hours,
+        booked_online=booked_online,
     )
     _take_status(appointment, status_row)
     _save_without_overlap(appointment, clinic)
@@ -403,6 +408,7 @@ def book(
         appointment, locked=locked, status=status_row, actor=actor, lines=package_sessions.budget_lines(parsed)
     )
     events.charge_changed(ChargeEvent(appointment, locked, status_row, actor, lines=parsed, created=True))
+    reminders.booked(appointment, status_row)
     return Booking(appointment, _warnings(appointment), written)
 
 
@@ -452,6 +458,7 @@ def update(
     authorization: str | None = None,
     notes: str | None = None,
     status: str | None = None,
+    reminder_hours: int | Keep | None = KEEP,
 ) -> Booking:
     """Step: move, resize, edit and (with `status`) change the status of a
     locked appointment, with the same rules as booking (double booking,
@@ -490,6 +497,8 @@ def update(
         appointment.authorization = authorization.strip()
     if notes is not None:
         appointment.notes = notes.strip()
+    if not isinstance(reminder_hours, Keep):
+        appointment.reminder_hours = reminder_hours
     parsed = _lines(clinic, lines) if lines is not None else None
     if status is not None and status != appointment.status:
         status_row = _transition(appointment, status)
@@ -509,6 +518,13 @@ def update(
         lines=package_sessions.budget_lines(parsed) if parsed is not None else None,
     )
     events.charge_changed(ChargeEvent(appointment, locked, status_row, actor, lines=parsed))
+    if (
+        start is not None
+        or status is not None
+        or not isinstance(patient_package, Keep)
+        or not isinstance(reminder_hours, Keep)
+    ):
+        reminders.sync(appointment, status_row)  # moved, its status or its lead time may have changed
     moved = start is not None or end is not None or not isinstance(professional, Keep)
     return Booking(appointment, _warnings(appointment) if moved else [], written)
 
@@ -527,13 +543,14 @@ def appointment_update(
     authorization: str | None = None,
     notes: str | None = None,
     status: str | None = None,
+    reminder_hours: int | Keep | None = KEEP,
 ) -> Booking:
     """Move, resize or edit an appointment and, with `status`, change its
     status too, all or nothing. Arguments left out stay as they are."""
     target = patient_package.pk if isinstance(patient_package, PatientPackage) else None
     locked = lock(appointments=[appointment.pk], packages=[target])
     current = locked.appointment(appointment.pk)
-    kept = (professional, room, patient_package)
+    kept = (professional, room, patient_package, reminder_hours)
     if all(isinstance(value, Keep) for value in kept) and (start, end, lines, authorization, notes) == (None,) * 5:
         # Only a status change (the API's PATCH {"status": ...}): the transition alone.
         if status is not None:
@@ -542,6 +559,7 @@ def appointment_update(
     return update(
         current, locked=locked, actor=actor, start=start, end=end, professional=professional, room=room,
         lines=lines, patient_package=patient_package, authorization=authorization, notes=notes, status=status,
+        reminder_hours=reminder_hours,
     )  # fmt: skip
 
 
@@ -557,6 +575,7 @@ def set_status(appointment: Appointment, *, locked: Locked, status: str, actor: 
         # Attending or confirming owes what booking did: only a release (or
         # its undoing) changes the charge.
         events.charge_changed(ChargeEvent(appointment, locked, status_row, actor))
+    reminders.sync(appointment, status_row)
     return appointment
 
 
@@ -693,4 +712,5 @@ def patient_package_delete(*, package: PatientPackage, actor: User | None) -> Pa
         appointment.save(update_fields=["patient_package", "paid_from_package"])
         status_row = status_for_code(appointment.status, active_only=False)
         events.charge_changed(ChargeEvent(appointment, locked, status_row, actor))
+        reminders.sync(appointment, status_row)  # the package's lead time no longer applies
     return ledger.mark_deleted(current, actor=actor)

@@ -543,6 +543,7 @@ def _edit_context(request: HttpRequest, appointment: Appointment, form: Appointm
         "current_status": next((s for s in statuses if s.code == appointment.status), None),
         "packages": _package_rows(request, form, lines, appointment),
         "terminal": appointment.status in services.TERMINAL,
+        "reminders": list(appointment.reminders.select_related("message").order_by("channel")),
     }
     if request_has_perm(request, Perm.VIEW_CLINICAL_NOTES):
         context["notes"] = list(selectors.evolution_notes(appointment))

@@ -13,11 +13,16 @@ from clinic.permissions import Perm
 
 
 class ClinicSerializer(serializers.ModelSerializer):
+    reminder_channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=["sms", "whatsapp", "email"]), required=False
+    )
+
     class Meta:
         model = Clinic
         fields = [
             "id", "name", "is_central", "time_zone", "currency", "country", "language", "is_active", "pix_key",
-            "pix_city", "legal_name", "tax_id", "address", "phone",
+            "pix_city", "legal_name", "tax_id", "address", "phone", "reminder_hours", "reminder_channels",
+            "cancellation_hours",
         ]  # fmt: skip
         read_only_fields = ["id"]
         # Uniqueness is the service's (and the database's) job; DRF's own

@@ -42,8 +42,19 @@ def _field_label(change: dict[str, Any]) -> str:
 
 
 def _session(entry: LedgerEntry, tz: ZoneInfo) -> str:
-    start = dt.datetime.fromisoformat(entry.details["session"]).astimezone(tz)
-    return f"{formats.date_format(start, 'd/m')} {formats.time_format(start, 'H:i')}"
+    # "01/04 10:00" in every language: fixed formats, so strftime serves.
+    return dt.datetime.fromisoformat(entry.details["session"]).astimezone(tz).strftime("%d/%m %H:%M")
+
+
+def _session_texts() -> dict[str, str]:
+    """The notes of the session entries in the active language (read once per
+    chunk of rows: an export writes hundreds of thousands)."""
+    return {
+        EntryKind.RESERVE: _("Booked for session %(session)s"),
+        EntryKind.RELEASE: _("Released by session %(session)s"),
+        EntryKind.DEBIT: _("Debited by session %(session)s"),
+        EntryKind.CREDIT: _("Credited by session %(session)s"),
+    }
 
 
 # Fields whose values are money, shown with the clinic's currency.
@@ -83,20 +94,17 @@ def _change(change: dict[str, Any], currency: str) -> str:
     return f"{_field_label(change)}: {before} \N{RIGHTWARDS ARROW} {after}"
 
 
-def entry_note(entry: LedgerEntry, tz: ZoneInfo, currency: str = "BRL") -> str:
+def entry_note(
+    entry: LedgerEntry, tz: ZoneInfo, currency: str = "BRL", session_texts: dict[str, str] | None = None
+) -> str:
     """The history's "note" column: "Debited by session 01/04 10:00",
     "Package changed: status: inactive"..."""
     kind = entry.kind
     if kind == EntryKind.CREATED:
         text = _("Package created")
     elif kind in (EntryKind.RESERVE, EntryKind.RELEASE, EntryKind.DEBIT, EntryKind.CREDIT):
-        session = _session(entry, tz)
-        text = {
-            EntryKind.RESERVE: _("Booked for session %(session)s"),
-            EntryKind.RELEASE: _("Released by session %(session)s"),
-            EntryKind.DEBIT: _("Debited by session %(session)s"),
-            EntryKind.CREDIT: _("Credited by session %(session)s"),
-        }[EntryKind(kind)] % {"session": session}
+        texts = session_texts or _session_texts()
+        text = texts[kind] % {"session": _session(entry, tz)}
     elif kind == EntryKind.MANUAL_CHANGE:
         changes = ", ".join(_change(change, currency) for change in entry.details.get("changes", []))
         text = _("Package changed: %(changes)s") % {"changes": changes}
@@ -128,16 +136,17 @@ class HistoryRow:
 def history_rows(entries: list[LedgerEntry], tz: ZoneInfo, currency: str = "BRL") -> list[HistoryRow]:
     # The labels of a kind and a status are the same on every row: read once
     # (an export writes hundreds of thousands of rows).
-    kinds = {kind: str(kind.label) for kind in EntryKind}
-    statuses = {status: str(status.label) for status in PackageStatus}
+    kinds = {kind.value: str(kind.label) for kind in EntryKind}
+    statuses = {status.value: str(status.label) for status in PackageStatus}
+    texts = _session_texts()
     return [
         HistoryRow(
             kind=entry.kind,
-            kind_label=kinds[EntryKind(entry.kind)],
+            kind_label=kinds[entry.kind],
             created_at=entry.created_at,
             status=entry.status,
-            status_label=statuses[PackageStatus(entry.status)],
-            note=entry_note(entry, tz, currency),
+            status_label=statuses[entry.status],
+            note=entry_note(entry, tz, currency, texts),
             sessions_balance=entry.sessions_balance,
             amount_balance=entry.amount_open,
             average_price=entry.average_price,

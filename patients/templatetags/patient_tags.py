@@ -20,6 +20,13 @@ def phone(value: str) -> str:
 
 
 @register.filter
+def message_channels(patient: Any) -> list[tuple[bool, str]]:
+    """(allowed, label) per channel: what the file shows of the opt-outs."""
+    return [(not patient.opt_out_sms, _("SMS")), (not patient.opt_out_whatsapp, "WhatsApp"),
+            (not patient.opt_out_email, _("E-mail"))]  # fmt: skip
+
+
+@register.filter
 def age_on(patient: Patient, day: dt.date) -> int | None:
     return patient.age_on(day)
 

@@ -38,15 +38,18 @@ def test_receivables_list_reads_the_contract(alice, patient, link):
     response = api_client(alice).get("/api/v1/receivables/", {"patient": patient.pk, "status": "open"})
     assert response.status_code == 200
     rows = response.json()["results"]
-    assert next(r["id"] for r in rows) == session.pk
-    first = rows[0]
+    # Ordered by due date: the installments are due today, the session on its
+    # day (today or, late in the run, tomorrow).
+    assert [r["due_date"] for r in rows] == sorted(r["due_date"] for r in rows)
+    first = next(r for r in rows if r["id"] == session.pk)
     assert {k: first[k] for k in ("patient", "appointment", "patient_package", "description", "amount", "paid",
                                   "open", "status")} == {
         "patient": patient.pk, "appointment": session.appointment_id, "patient_package": None,
         "description": "Sessão", "amount": "100.00", "paid": "30.00", "open": "70.00", "status": "partial",
     }  # fmt: skip
-    assert sorted(r["amount"] for r in rows[1:]) == ["150.00", "150.00"]
-    assert {r["patient_package"] for r in rows[1:]} == {package.pk}
+    others = [r for r in rows if r["id"] != session.pk]
+    assert sorted(r["amount"] for r in others) == ["150.00", "150.00"]
+    assert {r["patient_package"] for r in others} == {package.pk}
 
 
 @pytest.mark.django_db

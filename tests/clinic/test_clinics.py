@@ -28,6 +28,9 @@ def test_api_clinics_fields(alice, tenant_a) -> None:
         "tax_id": "",
         "address": "",
         "phone": "",
+        "reminder_hours": 24,
+        "reminder_channels": ["sms"],
+        "cancellation_hours": 24,
     }
 
 
@@ -108,6 +111,8 @@ def test_owner_creates_a_clinic_in_settings(alice) -> None:
             "currency": "BRL",
             "country": "BR",
             "language": "pt-br",
+            "reminder_hours": "24",
+            "cancellation_hours": "24",
         },
     )
     assert response.status_code == 302
@@ -147,6 +152,8 @@ def test_owner_edits_a_clinic_in_settings(alice, tenant_a) -> None:
             "country": "de",
             "language": "de",
             "is_active": "on",
+            "reminder_hours": "24",
+            "cancellation_hours": "24",
         },
     )
     assert response.status_code == 302
@@ -226,7 +233,8 @@ def test_the_clinic_form_shows_contact_errors_with_the_others(alice, tenant_a) -
     response = login(alice).post(
         f"/settings/clinics/{tenant_a.branch.pk}/",
         {"name": "Alpha Branch", "time_zone": "America/Sao_Paulo", "currency": "BRL", "country": "BR",
-         "language": "pt-br", "is_active": "on", "tax_id": "123", "phone": "abc", "pix_key": "not a key"},
+         "language": "pt-br", "is_active": "on", "tax_id": "123", "phone": "abc", "pix_key": "not a key",
+         "reminder_hours": "24", "cancellation_hours": "24"},
     )  # fmt: skip
     assert response.status_code == 200
     errors = response.context["form"].errors

@@ -70,3 +70,14 @@ def test_booking_against_a_package_and_attending_it(patient, link, physio_servic
         "INSERT patient_packages_ledgerentry",
         "RELEASE",
     ]
+
+
+def test_booking_a_session_to_come_writes_its_reminders_in_one_statement(patient, physio_service, alice) -> None:
+    with organization_scope(patient.organization_id), CaptureQueriesContext(connection) as booking:
+        services.appointment_book(
+            clinic=patient.clinic, patient=patient, start=at(1, 9, year=2030), actor=alice,
+            lines=[services.LineInput(physio_service)],
+        )  # fmt: skip
+    statements = _statements(booking)
+    assert statements.count("INSERT reminders_reminder") == 1  # one row per channel, in one INSERT
+    assert not any("reminders_reminder" in s and not s.startswith("INSERT") for s in statements)  # no read

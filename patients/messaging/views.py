@@ -1,0 +1,89 @@
+"""The messages page (what was sent and what failed) and the providers'
+delivery callbacks."""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinic.permissions import Perm, require_perm
+from patients.messaging import tracking
+from patients.messaging.models import Channel, Message, MessageStatus
+from patients.messaging.providers import twilio_signature, whatsapp_signature
+
+PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def message_list(request: HttpRequest) -> HttpResponse:
+    require_perm(request, Perm.MANAGE_PATIENTS)
+    messages = Message.objects.select_related("patient").order_by("-created_at", "-pk")
+    status = request.GET.get("status", "")
+    if status == "failed":
+        messages = messages.filter(status__in=[MessageStatus.FAILED, MessageStatus.UNKNOWN])
+    elif status in MessageStatus.values:
+        messages = messages.filter(status=status)
+    channel = request.GET.get("channel", "")
+    if channel in Channel.values:
+        messages = messages.filter(channel=channel)
+    page = Paginator(messages, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "channel": channel, "channels": Channel.choices,
+               "statuses": MessageStatus.choices}  # fmt: skip
+    return render(request, "messaging/messages.html", context)
+
+
+@csrf_exempt
+@require_POST
+def twilio_callback(request: HttpRequest) -> HttpResponse:
+    """Twilio's StatusCallback, signed with the account's auth token."""
+    params = {key: request.POST[key] for key in request.POST}
+    expected = twilio_signature(request.build_absolute_uri(), params, settings.TWILIO_AUTH_TOKEN)
+    if not settings.TWILIO_AUTH_TOKEN or not hmac.compare_digest(
+        expected, request.headers.get("X-Twilio-Signature", "")
+    ):
+        return HttpResponseForbidden()
+    status = params.get("MessageStatus", "")
+    answer = f"twilio: {status}" + (f" (error {params['ErrorCode']})" if params.get("ErrorCode") else "")
+    tracking.delivery_update(params.get("MessageSid", ""), tracking.TWILIO.get(status), answer)
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def whatsapp_callback(request: HttpRequest) -> HttpResponse:
+    """WhatsApp Cloud API's webhook: the subscription check (GET), then
+    statuses (POST, signed with the app secret)."""
+    if request.method == "GET":
+        token = request.GET.get("hub.verify_token", "")
+        if (
+            request.GET.get("hub.mode") == "subscribe"
+            and settings.WHATSAPP_VERIFY_TOKEN
+            and hmac.compare_digest(token, settings.WHATSAPP_VERIFY_TOKEN)
+        ):
+            return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
+        return HttpResponseForbidden()
+    signature = request.headers.get("X-Hub-Signature-256", "")
+    if not settings.WHATSAPP_APP_SECRET or not hmac.compare_digest(
+        whatsapp_signature(request.body, settings.WHATSAPP_APP_SECRET), signature
+    ):
+        return HttpResponseForbidden()
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return HttpResponse(status=400)
+    for entry in payload.get("entry", []) if isinstance(payload, dict) else []:
+        for change in entry.get("changes", []):
+            for status in change.get("value", {}).get("statuses", []):
+                errors = "; ".join(str(e.get("title", e.get("code", ""))) for e in status.get("errors", []))
+                answer = f"whatsapp: {status.get('status')}" + (f" ({errors})" if errors else "")
+                tracking.delivery_update(str(status.get("id", "")), tracking.WHATSAPP.get(status.get("status")), answer)
+    return HttpResponse(status=200)
