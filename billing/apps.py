@@ -20,3 +20,6 @@ class BillingConfig(AppConfig):
         package_events.package_changed.connect(receivables.package_sale_change)
         package_events.package_deleted.connect(receivables.package_sale_cancel)
         file_panel.register()
+        from billing import portal
+
+        portal.register()

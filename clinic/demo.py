@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from billing.demo import seed_billing
 from clinic import services
 from clinic.models import Clinic, Organization, Role, User
 from clinic.tenancy import organization_scope
 from packages.catalog.demo import seed_catalog
 from patients.demo import seed_patients
+from patients.models import Patient
 from scheduling.demo import seed_calendar, seed_statuses
 from scheduling.demo_packages import seed_patient_packages
 
@@ -22,9 +25,11 @@ SECOND = "Clínica Demo — Moema"
 # What the session cards and receipts print in their header.
 CONTACTS = {
     CENTRAL: {"legal_name": "Clínica Demo Fisioterapia Ltda.", "tax_id": "11.222.333/0001-81",
-              "address": "Rua Augusta 1200, sala 4 · Consolação · São Paulo/SP", "phone": "(11) 3123-4567"},
+              "address": "Rua Augusta 1200, sala 4 · Consolação · São Paulo/SP", "phone": "(11) 3123-4567",
+              "online_booking": True},
     SECOND: {"legal_name": "Clínica Demo Fisioterapia Ltda.", "tax_id": "11.222.333/0002-62",
-             "address": "Av. Ibirapuera 2907, conj. 12 · Moema · São Paulo/SP", "phone": "(11) 3456-7890"},
+             "address": "Av. Ibirapuera 2907, conj. 12 · Moema · São Paulo/SP", "phone": "(11) 3456-7890",
+             "online_booking": True},
 }  # fmt: skip
 
 # username, first name, last name, role, clinic
@@ -46,6 +51,18 @@ class DemoResult:
     created: bool
     # username -> [(role, clinic), ...]
     logins: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def demo_patient_page(organization: Organization) -> tuple[str, str, str]:
+    """(the central clinic's public address, a demo patient's name, a link
+    opening her page): what `seed_demo` prints for trying the patient's side."""
+    from patients.portal.services import patient_link
+
+    with organization_scope(organization):
+        clinic = Clinic.objects.get(name=CENTRAL)
+        patient = Patient.objects.filter(full_name__startswith="Adriana ").order_by("pk").first()
+        public = f"{settings.PUBLIC_URL}/c/{clinic.portal_token}/"
+        return public, patient.full_name if patient else "", patient_link(patient, clinic) if patient else ""
 
 
 def seed_demo() -> DemoResult:

@@ -70,6 +70,30 @@ class ClinicForm(forms.Form):
         help_text=_("Patients may cancel a session on their page up to this many hours before it."),
     )  # fmt: skip
 
+    online_booking = forms.BooleanField(
+        label=_("Online booking"), required=False,
+        help_text=_("Patients book sessions their packages cover on their page and the clinic's public link."),
+    )  # fmt: skip
+    online_notice_hours = forms.IntegerField(label=_("Minimum notice (hours)"), min_value=0, max_value=24 * 14,
+                                             initial=12, required=False)  # fmt: skip
+    online_days_ahead = forms.IntegerField(label=_("At most days ahead"), min_value=1, max_value=366, initial=30,
+                                           required=False)  # fmt: skip
+    online_slot_minutes = forms.IntegerField(label=_("Slot interval (minutes)"), min_value=5, max_value=240,
+                                             initial=30, required=False)  # fmt: skip
+    online_buffer_minutes = forms.IntegerField(label=_("Buffer after a session (minutes)"), min_value=0,
+                                               max_value=240, initial=0, required=False)  # fmt: skip
+    online_max_upcoming = forms.IntegerField(label=_("Upcoming sessions a patient may hold"), min_value=1,
+                                             max_value=100, initial=4, required=False)  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Left empty: the default shown as the field's initial value.
+        for name in ("online_notice_hours", "online_days_ahead", "online_slot_minutes", "online_buffer_minutes",
+                     "online_max_upcoming"):  # fmt: skip
+            if data.get(name) is None and name not in self.errors:
+                data[name] = self.fields[name].initial
+        return data
+
     def clean_reminder_hours(self) -> int:
         value = self.cleaned_data.get("reminder_hours")
         return 24 if value is None else int(value)

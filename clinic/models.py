@@ -38,6 +38,11 @@ class CatalogSharing(models.TextChoices):
     ALL_CLINICS = "all_clinics", _("What the central clinic and sibling clinics share")
 
 
+class CalendarNames(models.TextChoices):
+    INITIALS = "initials", _("Initials (M. S.)")
+    FULL = "full", _("Full names")
+
+
 class Organization(models.Model):
     """The tenant: a customer account with one or more clinics."""
 
@@ -52,6 +57,10 @@ class Organization(models.Model):
         choices=CatalogSharing.choices,
         default=CatalogSharing.CENTRAL_ONLY,
     )
+    # How a professional's calendar subscription names patients (privacy:
+    # a phone's calendar is read by more eyes than the app).
+    calendar_names = models.CharField(_("patient names in calendar subscriptions"), max_length=10,
+                                      choices=CalendarNames.choices, default=CalendarNames.INITIALS)  # fmt: skip
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords()
@@ -198,6 +207,13 @@ class Clinic(TenantModel):
     reminder_channels = models.JSONField(_("reminder channels"), default=default_reminder_channels, blank=True)
     # A patient may cancel online up to this many hours before a session.
     cancellation_hours = models.PositiveSmallIntegerField(_("online cancellation (hours before)"), default=24)
+    # Online booking (A6): whether patients book on their page, and its rules.
+    online_booking = models.BooleanField(_("online booking"), default=False)
+    online_notice_hours = models.PositiveSmallIntegerField(_("minimum notice (hours)"), default=12)
+    online_days_ahead = models.PositiveSmallIntegerField(_("at most days ahead"), default=30)
+    online_slot_minutes = models.PositiveSmallIntegerField(_("slot interval (minutes)"), default=30)
+    online_buffer_minutes = models.PositiveSmallIntegerField(_("buffer after a session (minutes)"), default=0)
+    online_max_upcoming = models.PositiveSmallIntegerField(_("upcoming sessions a patient may hold"), default=4)
     # The clinic's public address for patients: /c/<token>/ (their page, online
     # booking). Unguessable, and replaced to retire a published link.
     portal_token = models.CharField(max_length=32, unique=True, default=new_portal_token, editable=False)
@@ -253,6 +269,10 @@ class Clinic(TenantModel):
             errors["reminder_channels"] = [_("Choose among SMS, WhatsApp and e-mail.")]
         elif self.reminder_hours > 24 * 14:
             errors["reminder_hours"] = [_("At most two weeks before.")]
+        if not 5 <= self.online_slot_minutes <= 240:
+            errors["online_slot_minutes"] = [_("Between 5 and 240 minutes.")]
+        if not 1 <= self.online_days_ahead <= 366:
+            errors["online_days_ahead"] = [_("Between 1 and 366 days.")]
         if errors:
             raise ValidationError(errors)
 
@@ -300,9 +320,12 @@ class Professional(TenantModel):
     specialty = models.CharField(_("specialty"), max_length=120, blank=True)
     color = models.CharField(_("colour"), max_length=7, default="#0f766e")
     is_active = models.BooleanField(_("active"), default=True)
+    # The secret of the professional's calendar subscription (an iCalendar
+    # feed); None: no subscription. A new one revokes the old link.
+    calendar_token = models.CharField(max_length=43, unique=True, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = tenant_history()
+    history = tenant_history(excluded_fields=["calendar_token"])
 
     class Meta:
         verbose_name = _("professional")

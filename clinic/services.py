@@ -3,6 +3,8 @@ admin, commands) goes through these functions."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -77,6 +79,12 @@ def organization_create(
     return organization, clinic, owner
 
 
+ONLINE_FIELDS = {
+    "online_booking", "online_notice_hours", "online_days_ahead", "online_slot_minutes", "online_buffer_minutes",
+    "online_max_upcoming",
+}  # fmt: skip
+
+
 @transaction.atomic
 def clinic_create(
     *,
@@ -96,6 +104,7 @@ def clinic_create(
     reminder_hours: int = 24,
     reminder_channels: list[str] | None = None,
     cancellation_hours: int = 24,
+    **online: Any,
 ) -> Clinic:
     clinic = Clinic(
         organization=organization,
@@ -115,6 +124,12 @@ def clinic_create(
         reminder_channels=["sms"] if reminder_channels is None else list(reminder_channels),
         cancellation_hours=cancellation_hours,
     )
+    unknown = set(online) - ONLINE_FIELDS
+    if unknown:
+        raise ValidationFailed(fields={name: [_("Unknown field.")] for name in sorted(unknown)})
+    for name, value in online.items():
+        if value is not None:
+            setattr(clinic, name, value)
     full_clean(clinic)
     try:
         with transaction.atomic():
@@ -131,6 +146,8 @@ def clinic_update(*, clinic: Clinic, **changes: object) -> Clinic:
     allowed = {
         "name", "time_zone", "currency", "country", "language", "is_central", "is_active", "pix_key", "pix_city",
         "legal_name", "tax_id", "address", "phone", "reminder_hours", "reminder_channels", "cancellation_hours",
+        "online_booking", "online_notice_hours", "online_days_ahead", "online_slot_minutes", "online_buffer_minutes",
+        "online_max_upcoming",
     }  # fmt: skip
     unknown = set(changes) - allowed
     if unknown:

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "anymail",
     "patients",
     "patients.messaging",
+    "patients.portal",
     "packages.catalog",
     "packages.patient_packages",
     "scheduling",

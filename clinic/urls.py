@@ -6,12 +6,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from billing import portal as billing_portal
 from clinic import resource_views, views
 from clinic.health import healthz
 from packages.catalog import views as package_views
 from packages.patient_packages import urls as patient_package_urls
 from patients import views as patient_views
+from patients.portal import urls as portal_urls
+from reports import portal as reports_portal
 from scheduling import package_urls as session_package_urls
+from scheduling import portal as scheduling_portal
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -62,6 +66,20 @@ urlpatterns = [
     path("finance/", include("billing.urls")),
     path("reports/", include("reports.urls")),
     path("messages/", include("patients.messaging.urls")),
+    # The clinic's public address for its patients (X7, A6): their page, online
+    # booking; each app adds its part to the one namespace.
+    path(
+        "c/<str:token>/",
+        include(
+            (
+                portal_urls.urlpatterns
+                + scheduling_portal.portal_urlpatterns
+                + billing_portal.portal_urlpatterns
+                + reports_portal.portal_urlpatterns,
+                "portal",
+            )
+        ),
+    ),
     # The public self-registration form behind a clinic's link (no login).
     path("register/<str:token>/", patient_views.self_register, name="self-register"),
     path("register/<str:token>/done/", patient_views.self_register_done, name="self-register-done"),

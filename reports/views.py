@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -166,13 +167,20 @@ def export_file_response(export: Export) -> FileResponse:
 
 
 def session_card_response(request: HttpRequest, package: PatientPackage, *, channel: AccessChannel) -> HttpResponse:
-    """The package's session card as PDF (A4, or `?size=A5`)."""
+    """The package's session card as PDF (A4, or `?size=A5`), for staff: the
+    patients' access log records it."""
+    access_log_record(request=request, patients=[package.patient], channel=channel, what=_("Session card"))
+    return session_card_pdf_response(request, package)
+
+
+def session_card_pdf_response(request: HttpRequest, package: PatientPackage) -> HttpResponse:
     size = request.GET.get("size", "A4").upper()
     if size not in SIZES:
         size = "A4"
-    card_url = request.build_absolute_uri(reverse("patient_packages:history", args=[package.patient_id, package.pk]))
+    # The QR code opens the card online: the patient's page for the patient,
+    # the package's page for signed-in staff (`card_entry`).
+    card_url = f"{settings.PUBLIC_URL}{reverse('portal:card', args=[package.clinic.portal_token, package.pk])}"
     html = exporters.session_card_html(package, selectors.session_card_rows(package), size=size, card_url=card_url)
-    access_log_record(request=request, patients=[package.patient], channel=channel, what=_("Session card"))
     response = HttpResponse(exporters.session_card_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="session-card-{package.number}.pdf"'
     return response

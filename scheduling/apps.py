@@ -14,3 +14,6 @@ class SchedulingConfig(AppConfig):
         # Every new organization gets the built-in statuses when it is created.
         on_organization_created(statuses_create_builtin)
         file_panel.register()
+        from scheduling import portal
+
+        portal.register()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling import views
+from scheduling import subscription_views, views
 
 app_name = "scheduling"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("appointments/<int:appointment_id>/move/", views.appointment_move, name="move"),
     path("appointments/<int:appointment_id>/delete/", views.appointment_delete, name="delete"),
     path("appointments/<int:appointment_id>/notes/", views.evolution_notes, name="notes"),
+    path("subscriptions/", subscription_views.subscriptions, name="subscriptions"),
+    path("feed/<str:token>.ics", subscription_views.ical_feed, name="ical"),
     path("statuses/", views.status_list, name="statuses"),
     path("statuses/new/", views.status_edit, name="status-create"),
     path("statuses/<int:status_id>/", views.status_edit, name="status-edit"),

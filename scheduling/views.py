@@ -175,6 +175,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "messages": {
             "moveFailed": _("The appointment could not be moved."),
             "loadFailed": _("The calendar could not be loaded. Try again."),
+            "bookedOnline": _("booked online"),
         },
     }
     patient_id = _int_or_none(request.GET.get("patient"))
@@ -238,8 +239,10 @@ def feed(request: HttpRequest) -> HttpResponse:
                 "backgroundColor": color,
                 "borderColor": color,
                 "editable": can_book and not cancelled,
-                "classNames": ["is-cancelled"] if cancelled else [],
+                "classNames": (["is-cancelled"] if cancelled else [])
+                + (["is-online"] if appointment.booked_online else []),
                 "extendedProps": {
+                    "online": appointment.booked_online,
                     "status": appointment.status,
                     "statusName": status.display_name if status else appointment.status,
                     "patient": appointment.patient.full_name,

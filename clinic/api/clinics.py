@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +14,12 @@ from clinic.permissions import Perm
 
 
 class ClinicSerializer(serializers.ModelSerializer):
+    # The clinic's public address for its patients: their page and online booking.
+    portal_url = serializers.SerializerMethodField()
+
+    def get_portal_url(self, clinic: Clinic) -> str:
+        return f"{settings.PUBLIC_URL}/c/{clinic.portal_token}/"
+
     reminder_channels = serializers.ListField(
         child=serializers.ChoiceField(choices=["sms", "whatsapp", "email"]), required=False
     )
@@ -22,9 +29,10 @@ class ClinicSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "is_central", "time_zone", "currency", "country", "language", "is_active", "pix_key",
             "pix_city", "legal_name", "tax_id", "address", "phone", "reminder_hours", "reminder_channels",
-            "cancellation_hours",
+            "cancellation_hours", "online_booking", "online_notice_hours", "online_days_ahead", "online_slot_minutes",
+            "online_buffer_minutes", "online_max_upcoming", "portal_url",
         ]  # fmt: skip
-        read_only_fields = ["id"]
+        read_only_fields = ["id", "portal_url"]
         # Uniqueness is the service's (and the database's) job; DRF's own
         # validators would query outside the service's transaction.
         validators: list[Any] = []

@@ -11,3 +11,6 @@ class PatientPackagesConfig(AppConfig):
         from packages.patient_packages import file_panel
 
         file_panel.register()
+        from packages.patient_packages import portal
+
+        portal.register()

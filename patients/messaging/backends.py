@@ -71,7 +71,7 @@ class ConsoleBackend:
     idempotent = False
 
     def send(self, message: Outgoing) -> Sent:
-        subject = f" «{message.subject}»" if message.subject else ""
+        subject = f" «{message.subject}»" if message.subject and message.channel == "email" else ""
         sys.stdout.write(f"[{message.channel} → {message.to}]{subject} {message.text}\n")
         sys.stdout.flush()
         return Sent(provider_id=message.key, answer="printed")

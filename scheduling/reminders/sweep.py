@@ -36,6 +36,7 @@ from patients.messaging import routing
 from patients.messaging.backends import Backend, get_backend
 from patients.messaging.models import MessageKind, MessageStatus
 from patients.messaging.services import Draft, message_resume, message_send
+from patients.portal.services import patient_link
 from scheduling.reminders.models import Reminder, ReminderStatus
 from scheduling.reminders.texts import reminder_text
 from scheduling.services import status_for_code
@@ -129,7 +130,9 @@ def deliver(reminder: Reminder, *, backend: Backend, resume: bool = False) -> st
                            sms_mobile=package.mobile if package else "")  # fmt: skip
     if not to.to:
         return _settle(reminder, ReminderStatus.SKIPPED, to.reason)
-    words = reminder_text(appointment, to_guardian=to.to_guardian, cancel="", now=now)
+    # "To cancel:" a link that opens the patient's page (X7).
+    cancel = patient_link(appointment.patient, appointment.clinic)
+    words = reminder_text(appointment, to_guardian=to.to_guardian, cancel=cancel, now=now)
     draft = Draft(
         patient=appointment.patient, channel=reminder.channel, kind=MessageKind.REMINDER, to=to.to,
         to_guardian=to.to_guardian, subject=words.subject, text=words.text, key=f"reminder-{reminder.pk}",

@@ -151,11 +151,17 @@
     },
     eventDidMount: function (info) {
       const props = info.event.extendedProps;
-      const details = [props.statusName, props.professional, props.room, props.package].filter(Boolean).join(" · ");
+      const details = [props.statusName, props.professional, props.room, props.package,
+        props.online ? config.messages.bookedOnline : ""].filter(Boolean).join(" · ");
       info.el.title = info.event.title + (details ? "\n" + details : "");
       info.el.dataset.testid = "calendar-event";
       info.el.dataset.appointment = info.event.id;
       info.el.dataset.status = props.status;
+      if (props.online) {
+        info.el.dataset.online = "true";
+        const title = info.el.querySelector(".fc-event-title");
+        if (title) title.insertAdjacentHTML("afterbegin", '<i class="bi bi-globe2 me-1" aria-hidden="true"></i>');
+      }
     },
     select: function (info) {
       info.view.calendar.unselect();

@@ -31,6 +31,13 @@ def test_api_clinics_fields(alice, tenant_a) -> None:
         "reminder_hours": 24,
         "reminder_channels": ["sms"],
         "cancellation_hours": 24,
+        "online_booking": False,
+        "online_notice_hours": 12,
+        "online_days_ahead": 30,
+        "online_slot_minutes": 30,
+        "online_buffer_minutes": 0,
+        "online_max_upcoming": 4,
+        "portal_url": f"http://127.0.0.1:8000/c/{tenant_a.central.portal_token}/",
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from clinic.demo import DEMO_PASSWORD, seed_demo
+from clinic.demo import DEMO_PASSWORD, demo_patient_page, seed_demo
 
 
 class Command(BaseCommand):
@@ -24,3 +24,7 @@ class Command(BaseCommand):
         for username, roles in result.logins.items():
             where = "; ".join(f"{role} · {clinic}" for role, clinic in roles)
             self.stdout.write(f"  {username:<12} {where}")
+        public, name, link = demo_patient_page(result.organization)
+        self.stdout.write(f"Patients' page and online booking: {public}")
+        if link:
+            self.stdout.write(f"  {name}'s page (opens without a code): {link}")
