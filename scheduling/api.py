@@ -51,6 +51,10 @@ class AppointmentSerializer(serializers.Serializer):
     authorization = serializers.CharField(read_only=True)
     notes = serializers.CharField(read_only=True)
     series = serializers.IntegerField(source="series_id", read_only=True, allow_null=True)
+    reminder_hours = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Its own reminder lead time; null: the package's or the clinic's."
+    )
+    booked_online = serializers.BooleanField(read_only=True, help_text="Booked by the patient on their page.")
     warnings = serializers.SerializerMethodField()
 
     @extend_schema_field(LineSerializer(many=True))
@@ -78,6 +82,7 @@ class AppointmentInputSerializer(serializers.Serializer):
     patient_package = LockedKeyField(PatientPackage, required=False, allow_null=True)
     authorization = serializers.CharField(required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+    reminder_hours = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=24 * 14)
 
 
 class AppointmentChangeSerializer(serializers.Serializer):
@@ -92,6 +97,16 @@ class AppointmentChangeSerializer(serializers.Serializer):
     patient_package = LockedKeyField(PatientPackage, required=False, allow_null=True)
     authorization = serializers.CharField(required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True)
+    reminder_hours = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=24 * 14)
+
+
+class ReminderSerializer(serializers.Serializer):
+    channel = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    due_at = serializers.DateTimeField(read_only=True)
+    note = serializers.CharField(read_only=True)
+    to = serializers.CharField(source="message.to", read_only=True, default=None, allow_null=True)
+    delivery = serializers.CharField(source="message.status", read_only=True, default=None, allow_null=True)
 
 
 class FollowingSerializer(serializers.Serializer):
@@ -186,8 +201,18 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
             authorization=data.get("authorization"),
             notes=data.get("notes"),
             status=data.get("status"),
+            reminder_hours=data.get("reminder_hours", KEEP),
         )
         return self._respond(booking)
+
+    @extend_schema(responses=ReminderSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def reminders(self, request: Request, pk: str | None = None) -> Response:
+        """The appointment's reminders (A7): one per channel, with its state and,
+        once sent, the address and what the provider said of the delivery."""
+        appointment = self.get_object()
+        rows = appointment.reminders.select_related("message").order_by("channel")
+        return Response(ReminderSerializer(rows, many=True).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.appointment_delete(appointment=self.get_object(), actor=request.user)  # type: ignore[arg-type]

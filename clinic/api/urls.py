@@ -12,6 +12,7 @@ from clinic.api.rooms import RoomViewSet
 from clinic.api.token import ObtainTokenView
 from packages.catalog.api import PackageTemplateViewSet, ServiceViewSet
 from patients.api import PatientViewSet
+from patients.messaging.api import MessageViewSet
 from reports.api import ExportViewSet, PackageReportExport, SessionCard
 from scheduling.api import AppointmentStatusViewSet, AppointmentViewSet
 from scheduling.package_api import PatientPackageViewSet
@@ -29,6 +30,7 @@ router.register("appointment-statuses", AppointmentStatusViewSet, basename="appo
 router.register("receivables", ReceivableViewSet, basename="receivable")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("exports", ExportViewSet, basename="export")
+router.register("messages", MessageViewSet, basename="message")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

@@ -65,3 +65,26 @@ class Message(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.to}"
+
+
+# What a reminder template may name, filled in by the reminder (`{name}` ...).
+REMINDER_PLACEHOLDERS = ("name", "session", "when", "professional", "clinic", "cancel")
+
+
+class MessageTemplate(TenantModel):
+    """An organization's own wording of a kind of message in one language;
+    without one, the built-in (translated) wording is used."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=MessageKind.choices, default=MessageKind.REMINDER)
+    language = models.CharField(_("language"), max_length=10)
+    text = models.TextField(_("text"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("message template")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind", "language"], name="message_template_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.language})"

@@ -7,16 +7,20 @@ import hmac
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.permissions import Perm, require_perm
-from patients.messaging import tracking
-from patients.messaging.models import Channel, Message, MessageStatus
+from clinic.errors import ApplicationError
+from clinic.permissions import Perm, request_has_perm, require_perm
+from patients.messaging import templates_service, tracking
+from patients.messaging.models import REMINDER_PLACEHOLDERS, Channel, Message, MessageStatus, MessageTemplate
 from patients.messaging.providers import twilio_signature, whatsapp_signature
 
 PAGE_SIZE = 50
@@ -26,19 +30,59 @@ PAGE_SIZE = 50
 @require_GET
 def message_list(request: HttpRequest) -> HttpResponse:
     require_perm(request, Perm.MANAGE_PATIENTS)
-    messages = Message.objects.select_related("patient").order_by("-created_at", "-pk")
+    rows = Message.objects.select_related("patient").order_by("-created_at", "-pk")
     status = request.GET.get("status", "")
     if status == "failed":
-        messages = messages.filter(status__in=[MessageStatus.FAILED, MessageStatus.UNKNOWN])
+        rows = rows.filter(status__in=[MessageStatus.FAILED, MessageStatus.UNKNOWN])
     elif status in MessageStatus.values:
-        messages = messages.filter(status=status)
+        rows = rows.filter(status=status)
     channel = request.GET.get("channel", "")
     if channel in Channel.values:
-        messages = messages.filter(channel=channel)
-    page = Paginator(messages, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = rows.filter(channel=channel)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {"page": page, "status": status, "channel": channel, "channels": Channel.choices,
-               "statuses": MessageStatus.choices}  # fmt: skip
+               "statuses": MessageStatus.choices, "query": query.urlencode(),
+               "can_word": request_has_perm(request, Perm.MANAGE_ORGANIZATION)}  # fmt: skip
     return render(request, "messaging/messages.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reminder_templates(request: HttpRequest) -> HttpResponse:
+    """The organization's wording of reminders, one text per language."""
+    require_perm(request, Perm.MANAGE_ORGANIZATION)
+    organization = request.organization  # type: ignore[attr-defined]
+    errors: dict[str, list[str]] = {}
+    posted: dict[str, str] = {}
+    if request.method == "POST":
+        for code, _name in settings.LANGUAGES:
+            posted[code] = request.POST.get(f"text_{code}", "")
+        try:
+            with transaction.atomic():  # all languages or none: every error at once
+                for code, text in posted.items():
+                    try:
+                        templates_service.reminder_template_save(organization=organization, language=code, text=text)
+                    except ApplicationError as error:
+                        errors[code] = error.fields.get("text", [error.detail])
+                if errors:
+                    raise _Rollback
+        except _Rollback:
+            pass
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("messaging:templates")
+    saved = dict(MessageTemplate.objects.filter(kind="reminder").values_list("language", "text"))
+    rows = [
+        (code, name, posted.get(code, saved.get(code, "")), errors.get(code, [])) for code, name in settings.LANGUAGES
+    ]
+    context = {"rows": rows, "placeholders": [f"{{{n}}}" for n in REMINDER_PLACEHOLDERS], "has_errors": bool(errors)}
+    return render(request, "messaging/templates.html", context, status=400 if errors else 200)
+
+
+class _Rollback(Exception):
+    pass
 
 
 @csrf_exempt

@@ -16,6 +16,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from clinic.normalize import phone_display
+from patients.messaging.templates_service import reminder_template
 from packages.patient_packages.models import LIVE_STATES, PackageUsage
 from scheduling.models import Appointment
 
@@ -78,7 +79,11 @@ def reminder_text(appointment: Appointment, *, to_guardian: bool, cancel: str, n
         }  # fmt: skip
         professional = appointment.professional.name if appointment.professional else ""
         cancel_text = cancel or (phone_display(clinic.phone) if clinic.phone else clinic.name)
-        if professional:
+        own = reminder_template(clinic.organization_id, language)
+        if own:
+            text = own.format(name=name, session=what, when=when, professional=professional or clinic.name,
+                              clinic=clinic.name, cancel=cancel_text)  # fmt: skip
+        elif professional:
             text = _("Hello %(name)s, reminder: %(what)s %(when)s, with %(professional)s. To cancel: %(cancel)s") % {
                 "name": name,
                 "what": what,

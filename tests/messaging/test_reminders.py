@@ -252,3 +252,61 @@ def test_the_messages_page_reads_in_constant_queries(bob, patient, outbox):
         book_session(None, patient=patient, start=soon(21) + dt.timedelta(minutes=10 * n))
     send()
     assert queries() == one
+
+
+@pytest.mark.django_db
+def test_the_api_shows_reminders_and_messages_to_their_organization_only(bob, charlie, patient, outbox):
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import api_client
+
+    appointment = book_session(None, patient=patient, start=soon(23))
+    send()
+    client = api_client(bob)
+    [reminder] = client.get(f"/api/v1/appointments/{appointment.pk}/reminders/").json()
+    assert (reminder["channel"], reminder["status"], reminder["to"], reminder["delivery"]) == (
+        "sms", "sent", "+5511987654321", "sent",
+    )  # fmt: skip
+    body = client.get("/api/v1/messages/", {"appointment": appointment.pk}).json()
+    assert [m["appointment"] for m in body["results"]] == [appointment.pk]
+    assert client.get("/api/v1/messages/", {"status": "failed"}).json()["results"] == []
+    assert client.get(f"/api/v1/appointments/{appointment.pk}/").json()["booked_online"] is False
+    foreign = api_client(charlie)
+    assert foreign.get(f"/api/v1/appointments/{appointment.pk}/reminders/").status_code == 404
+    assert foreign.get(f"/api/v1/messages/{body['results'][0]['id']}/").status_code == 404
+    assert foreign.get("/api/v1/messages/").json()["results"] == []
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get("/api/v1/messages/").status_code == 200
+        return len(context.captured_queries)
+
+    one = queries()
+    for n in range(5):
+        book_session(None, patient=patient, start=soon(20) + dt.timedelta(minutes=7 * n))
+    send()
+    assert queries() == one
+
+
+@pytest.mark.django_db
+def test_an_organization_words_its_reminders_per_language(alice, bob, charlie, patient, outbox):
+    from patients.messaging.models import MessageTemplate
+    from tests.conftest import login
+
+    client = login(alice)
+    bad = client.post("/messages/templates/", {"text_pt-br": "Oi {nome}, {session} {when}.", "text_en": "Hi {name"})
+    assert bad.status_code == 400
+    page = bad.content.decode()
+    assert "Unknown placeholders: {nome}." in page and "Keep {cancel}" in page and "Close every brace" in page
+    with scopes_disabled():
+        assert not MessageTemplate.objects.exists()  # nothing saved while any text is wrong
+    ok = client.post("/messages/templates/", {"text_pt-br": "Oi {name}! {session} {when}. Cancelar: {cancel}"})
+    assert ok.status_code == 302
+    book_session(None, patient=patient, start=soon(22))
+    send()
+    assert outbox()[-1]["text"].startswith("Oi Maria! sua sessão de Sessão ")
+    assert login(bob).get("/messages/templates/").status_code == 403  # a receptionist cannot
+    assert "Oi {name}!" not in login(charlie).get("/messages/templates/").content.decode()
+    client.post("/messages/templates/", {"text_pt-br": ""})  # empty: back to the built-in wording
+    with scopes_disabled():
+        assert not MessageTemplate.objects.exists()
