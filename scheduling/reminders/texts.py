@@ -16,8 +16,8 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from clinic.normalize import phone_display
-from patients.messaging.templates_service import reminder_template
 from packages.patient_packages.models import LIVE_STATES, PackageUsage
+from patients.messaging.templates_service import reminder_template
 from scheduling.models import Appointment
 
 # The day and month as each language writes them short ("03/12", "03.12.", "Dec 3").
