@@ -10,7 +10,7 @@ from django.conf import settings
 
 from billing.demo import seed_billing
 from clinic import services
-from clinic.models import Clinic, Organization, Role, User
+from clinic.models import Clinic, Organization, Professional, Role, User
 from clinic.tenancy import organization_scope
 from packages.catalog.demo import seed_catalog
 from patients.demo import seed_patients
@@ -53,6 +53,33 @@ class DemoResult:
     logins: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
+# Who provides what (online booking offers only them): service -> professionals.
+PROVIDERS = {
+    "Aula de Pilates (estúdio)": ["Renata Costa"],
+    "Avaliação fisioterapêutica": ["Marcos Pereira", "Renata Costa"],
+    "Avaliação postural para Pilates": ["Renata Costa"],
+    "Fisioterapia domiciliar": ["Marcos Pereira"],
+    "Sessão de fisioterapia": ["Marcos Pereira", "Renata Costa", "Lucas Martins"],
+    "Sessão de RPG": ["Lucas Martins"],
+    "Sessão de acupuntura": ["Fernando Dias"],
+    "Sessão de psicoterapia": ["Camila Rocha"],
+    "Drenagem linfática": ["Lucas Martins"],
+    "Bandagem funcional (kinesio)": ["Lucas Martins"],
+}
+
+
+def seed_providers(organization: Organization) -> None:
+    from packages.catalog.models import Service, ServiceProfessional
+
+    professionals = {p.name: p for p in Professional.objects.all()}
+    for service in Service.objects.filter(name__in=PROVIDERS):
+        for name in PROVIDERS[service.name]:
+            if name in professionals:
+                ServiceProfessional.objects.get_or_create(
+                    organization=organization, service=service, professional=professionals[name]
+                )
+
+
 def demo_patient_page(organization: Organization) -> tuple[str, str, str]:
     """(the central clinic's public address, a demo patient's name, a link
     opening her page): what `seed_demo` prints for trying the patient's side."""
@@ -89,6 +116,7 @@ def seed_demo() -> DemoResult:
             result.logins[username].append((str(Role(role).label), clinic_name))
         seed_resources(organization, clinics)
         seed_catalog(organization, clinics)
+        seed_providers(organization)
         seed_patients(organization, list(clinics.values()))
         seed_statuses(organization)
         seed_patient_packages(organization, clinics)

@@ -5,7 +5,8 @@ Phones and mail programs poll it; it needs no login, so the token is the
 only secret (256 random bits). A new link replaces the old one, which then
 answers 404. Patients are named by their initials unless the organization
 chose full names (`Organization.calendar_names`). The feed covers the past
-30 days and the next 180, without cancelled sessions.
+30 days and the next 180, without cancelled sessions; with initials, a
+session names no service either (a service can be health information).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def professional_by_token(token: str) -> Professional | None:
     with scopes_disabled():  # the token alone says whose calendar it is
         return (
             Professional.objects.select_related("clinic__organization")
-            .filter(calendar_token=token, is_active=True)
+            .filter(calendar_token=token, is_active=True, clinic__is_active=True)
             .first()
         )
 
@@ -81,7 +82,8 @@ def feed(professional: Professional, *, now: dt.datetime | None = None) -> bytes
     for appointment in appointments:
         event = Event()
         name = appointment.patient.full_name if full else initials(appointment.patient.full_name)
-        services = ", ".join(line.service.name for line in appointment.lines.all())
+        # With initials, no service either: "Psicoterapia" next to initials says too much.
+        services = ", ".join(line.service.name for line in appointment.lines.all()) if full else ""
         event.add("uid", f"appointment-{appointment.pk}@{host}")
         event.add("dtstamp", now)
         event.add("dtstart", appointment.start)

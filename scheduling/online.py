@@ -38,12 +38,13 @@ from clinic.models import Clinic, Professional, WorkingHours
 from clinic.transactions import entry_point
 from packages.catalog import selectors as catalog
 from packages.catalog.budget import AppointmentLine as BudgetLine
-from packages.catalog.models import PackageTemplate, Service
+from packages.catalog.models import PackageTemplate, Service, ServiceProfessional
 from packages.patient_packages import budgets
 from packages.patient_packages.models import PackageStatus, PatientPackage
 from patients.models import Patient
 from scheduling import services
 from scheduling.errors import DoubleBooking
+from scheduling.locks import lock
 from scheduling.models import Appointment
 
 UTC = dt.UTC
@@ -187,10 +188,15 @@ def free_slots(
     return result
 
 
-def bookable_professionals(clinic: Clinic) -> list[Professional]:
-    return list(
-        Professional.objects.filter(clinic=clinic, is_active=True).prefetch_related("working_hours").order_by("name")
-    )
+def bookable_professionals(clinic: Clinic, service: Service | None = None) -> list[Professional]:
+    """The clinic's active professionals who provide `service` (all of them
+    when the clinic named none for it), with their working hours."""
+    professionals = Professional.objects.filter(clinic=clinic, is_active=True)
+    if service is not None:
+        named = ServiceProfessional.objects.filter(service=service, professional__clinic=clinic)
+        if named.exists():
+            professionals = professionals.filter(pk__in=named.values("professional_id"))
+    return list(professionals.prefetch_related("working_hours").order_by("name"))
 
 
 @entry_point
@@ -200,6 +206,15 @@ def online_book(*, clinic: Clinic, patient: Patient, professional: Professional,
     locked first (only online booking takes it), so two online bookings of one
     professional queue; the slot and the cap are checked under that lock, and
     the desk's own step books it (its locks follow in the usual order)."""
+    if professional.pk not in {p.pk for p in bookable_professionals(clinic, service)}:
+        raise SlotTaken()
+    horizon = timezone.now() + dt.timedelta(days=clinic.online_days_ahead + 1)
+    if not timezone.now() < start < horizon:
+        raise SlotTaken()
+    # The patient first (as every entry point's lock order begins): their cap
+    # and their own overlaps are checked with no other booking of theirs
+    # under way; then the professional, whom only online booking locks.
+    lock(patient=patient.pk)
     locked = Professional.objects.select_for_update().prefetch_related("working_hours").get(pk=professional.pk)
     upcoming = Appointment.objects.filter(patient=patient, holds_slot=True, start__gte=timezone.now()).count()
     if upcoming >= clinic.online_max_upcoming:
@@ -208,7 +223,9 @@ def online_book(*, clinic: Clinic, patient: Patient, professional: Professional,
     zone = ZoneInfo(clinic.time_zone)
     day = timezone.localtime(start, zone).date()
     slots = free_slots(clinic, [locked], service=service, patient=patient, package=package, first_day=day, days=1)
-    if start not in slots.get(locked.pk, []):
+    # Compared in UTC: an hour a daylight-saving change repeats is not equal
+    # across time zones in Python, whatever the instant.
+    if start.astimezone(UTC) not in {slot.astimezone(UTC) for slot in slots.get(locked.pk, [])}:
         raise SlotTaken()
     try:
         booking = services.book(

@@ -131,13 +131,14 @@ def book_service(request: HttpRequest, token: str, service_id: int) -> HttpRespo
         raise Http404
     zone = ZoneInfo(clinic.time_zone)
     today = timezone.localtime(timezone.now(), zone).date()
-    professionals = online.bookable_professionals(clinic)
+    professionals = online.bookable_professionals(clinic, chosen.service)
     error = ""
     if request.method == "POST":
         professional = next((p for p in professionals if str(p.pk) == request.POST.get("professional")), None)
         try:
             start = dt.datetime.fromisoformat(request.POST.get("start", ""))
-        except ValueError:
+            start.astimezone(dt.UTC)  # a year-1 or year-9999 time cannot be placed
+        except (ValueError, OverflowError):
             start = None
         if professional is None or start is None or start.tzinfo is None:
             error = _("Choose one of the times shown.")
@@ -155,14 +156,14 @@ def book_service(request: HttpRequest, token: str, service_id: int) -> HttpRespo
                     "service": chosen.service.name, "day": formats.date_format(local, "SHORT_DATE_FORMAT"),
                     "time": formats.time_format(local, "TIME_FORMAT"), "professional": professional.name})  # fmt: skip
                 return redirect("portal:home", token=token)
+    horizon = today + dt.timedelta(days=clinic.online_days_ahead)
     try:
         first = dt.date.fromisoformat(request.GET.get("day", "")) if request.GET.get("day") else today
     except ValueError:
         first = today
-    first = max(first, today)
+    first = min(max(first, today), horizon)  # the page pages inside the booking horizon only
     slots = online.free_slots(clinic, professionals, service=chosen.service, patient=portal.patient,
                               package=chosen.package, first_day=first, days=DAYS_SHOWN)  # fmt: skip
-    horizon = today + dt.timedelta(days=clinic.online_days_ahead)
     rows = []
     for professional in professionals:
         by_day: dict[dt.date, list[dt.datetime]] = defaultdict(list)

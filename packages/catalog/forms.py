@@ -9,13 +9,14 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinic import money
 from clinic.errors import ApplicationError
-from clinic.models import CatalogSharing, Clinic, Role
+from clinic.models import CatalogSharing, Clinic, Professional, Role
 from packages.catalog import selectors
 from packages.catalog.models import (
     MAX_DURATION_MINUTES,
@@ -25,6 +26,7 @@ from packages.catalog.models import (
     Posting,
     Renewal,
     Service,
+    ServiceProfessional,
 )
 from packages.catalog.services import LimitsInput, ServiceLimitInput, TemplateInput, TemplateItemInput
 
@@ -74,10 +76,26 @@ class ServiceForm(forms.Form):
         help_text=gettext_lazy("They see it read-only and can use it in their package templates."),
     )
 
+    professionals: forms.ModelMultipleChoiceField[Professional] = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Professionals who provide it"), queryset=Professional.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Online booking offers only them; with none chosen, every professional of the clinic."),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, professionals: QuerySet[Professional] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if professionals is not None:
+            self.fields["professionals"].queryset = professionals  # type: ignore[attr-defined]
+
     @classmethod
-    def for_service(cls, service: Service, data: Any = None) -> ServiceForm:
-        initial = {name: getattr(service, name) for name in cls.base_fields}
-        return cls(data=data, initial=initial)
+    def for_service(
+        cls, service: Service, data: Any = None, *, professionals: QuerySet[Professional] | None = None
+    ) -> ServiceForm:
+        initial: dict[str, Any] = {name: getattr(service, name) for name in cls.base_fields if name != "professionals"}
+        initial["professionals"] = list(
+            ServiceProfessional.objects.filter(service=service).values_list("professional_id", flat=True)
+        )
+        return cls(data=data, initial=initial, professionals=professionals)
 
 
 class ServiceField(forms.ChoiceField):

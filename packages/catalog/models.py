@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic import money
 from clinic.errors import ValidationFailed
-from clinic.models import Clinic, TenantModel, tenant_history
+from clinic.models import Clinic, Professional, TenantModel, tenant_history
 
 MAX_SESSIONS = 1000
 MAX_DURATION_MINUTES = 24 * 60
@@ -250,6 +250,20 @@ class PackageTemplate(CatalogItem, BudgetLimitFields):
             return money.last_session_price(self.price, self.sessions)
         except ValidationFailed:
             return None
+
+
+class ServiceProfessional(TenantModel):
+    """A professional who provides a service: online booking offers only
+    them (A6). A clinic that names none for a service offers all of its
+    professionals."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="providers")
+    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "professional"], name="service_professional_once"),
+        ]
 
 
 class PackageTemplateItem(TenantModel):

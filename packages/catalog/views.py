@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.errors import ApplicationError, NotFound, add_to_form
-from clinic.models import Clinic
+from clinic.models import Clinic, Professional
 from clinic.permissions import Perm, request_has_perm, require_perm, roles_with
 from packages.catalog import exporters, selectors, services
 from packages.catalog.errors import SharedReadOnly
@@ -299,7 +300,12 @@ def _service_fields(form: ServiceForm) -> dict[str, Any]:
         "price": data["price"],
         "duration_minutes": data["duration_minutes"],
         "is_shared": data["is_shared"],
+        "professionals": list(data.get("professionals") or []),
     }
+
+
+def _clinic_professionals(clinic: Clinic) -> QuerySet[Professional]:
+    return Professional.objects.filter(clinic=clinic, is_active=True).order_by("name")
 
 
 @login_required
@@ -307,7 +313,7 @@ def _service_fields(form: ServiceForm) -> dict[str, Any]:
 def service_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, Perm.MANAGE_CATALOG)
     clinic = _current_clinic(request)
-    form = ServiceForm(request.POST or None)
+    form = ServiceForm(request.POST or None, professionals=_clinic_professionals(clinic))
     if request.method == "POST" and form.is_valid():
         try:
             service = services.service_create(clinic=clinic, **_service_fields(form))
@@ -328,7 +334,7 @@ def service_edit(request: HttpRequest, service_id: int) -> HttpResponse:
     editable = service.clinic_id == clinic.pk and request_has_perm(request, Perm.MANAGE_CATALOG)
     if request.method == "POST" and not editable:
         raise PermissionDenied
-    form = ServiceForm.for_service(service, request.POST or None)
+    form = ServiceForm.for_service(service, request.POST or None, professionals=_clinic_professionals(clinic))
     if request.method == "POST" and form.is_valid():
         try:
             services.service_update(service=service, clinic=clinic, **_service_fields(form))

@@ -52,9 +52,14 @@ class TwilioSms:
         return Sent(provider_id=str(response.json().get("sid", "")), answer=_answer(response))
 
 
-def twilio_signature(url: str, params: Mapping[str, str], token: str) -> str:
-    """X-Twilio-Signature: the URL and the sorted POST parameters, HMAC-SHA1."""
-    payload = url + "".join(f"{key}{params[key]}" for key in sorted(params))
+def twilio_signature(url: str, params: Mapping[str, str | list[str]], token: str) -> str:
+    """X-Twilio-Signature: the URL, then each POST parameter's name and value
+    sorted by name (every value of a repeated one), HMAC-SHA1, base64."""
+    payload = url
+    for key in sorted(params):
+        values = params[key]
+        for value in sorted(values) if isinstance(values, list) else [values]:
+            payload += f"{key}{value}"
     digest = hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 

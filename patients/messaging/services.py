@@ -37,6 +37,9 @@ class Draft:
     params: tuple[str, ...] = ()
     language: str = "pt-br"
     status_callback: str = ""
+    # What the messages page keeps of the text, when it holds a secret (a
+    # one-time code): sent as `text`, recorded as this.
+    recorded_text: str | None = None
 
 
 def message_send(draft: Draft, *, backend: Backend | None = None) -> Message:
@@ -47,7 +50,8 @@ def message_send(draft: Draft, *, backend: Backend | None = None) -> Message:
             message = Message.objects.create(
                 organization_id=draft.patient.organization_id, patient=draft.patient, channel=draft.channel,
                 kind=draft.kind, to=draft.to, to_guardian=draft.to_guardian, subject=draft.subject,
-                text=draft.text, appointment=draft.appointment, key=draft.key, backend=backend.name,
+                text=draft.text if draft.recorded_text is None else draft.recorded_text,
+                appointment=draft.appointment, key=draft.key, backend=backend.name,
             )  # fmt: skip
     except IntegrityError:
         return Message.objects.get(key=draft.key)
@@ -68,9 +72,11 @@ def _deliver(message: Message, draft: Draft, backend: Backend) -> Message:
         return message
     message.status, message.provider_id, message.answer = MessageStatus.SENT, sent.provider_id, sent.answer[:2000]
     message.sent_at = timezone.now()
-    # Only from "sending": a delivery callback may already have come in.
-    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=message.status, provider_id=message.provider_id, answer=message.answer, sent_at=message.sent_at
+    # The provider's id always (delivery callbacks find the message by it); the
+    # status only from "sending": a callback may already have come in.
+    Message.objects.filter(pk=message.pk).update(provider_id=message.provider_id, sent_at=message.sent_at)
+    Message.objects.filter(pk=message.pk, status__in=[MessageStatus.SENDING, MessageStatus.UNKNOWN]).update(
+        status=message.status, answer=message.answer
     )
     return message
 

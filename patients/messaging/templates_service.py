@@ -22,10 +22,21 @@ LIMIT = 600
 
 
 def _placeholders(text: str) -> list[str]:
+    """The fields the text names; only bare ones ({name}): a format spec or a
+    conversion ({name:>99}, {name!r}) is refused as a malformed brace."""
+    malformed = ValidationFailed(fields={"text": [_("Close every brace: {name}, {session}…")]})
     try:
-        return [field for _literal, field, _spec, _conv in string.Formatter().parse(text) if field is not None]
+        parsed = list(string.Formatter().parse(text))
     except ValueError:
-        raise ValidationFailed(fields={"text": [_("Close every brace: {name}, {session}…")]}) from None
+        raise malformed from None
+    fields = []
+    for _literal, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        if spec or conversion:
+            raise malformed
+        fields.append(field)
+    return fields
 
 
 @transaction.atomic
@@ -47,6 +58,11 @@ def reminder_template_save(*, organization: Organization, language: str, text: s
         errors.append(_("Keep {cancel}: the patient must be told how to cancel."))
     if len(text) > LIMIT:
         errors.append(_("At most %(limit)s characters.") % {"limit": LIMIT})
+    if not errors:
+        try:
+            text.format(**{name: "x" for name in REMINDER_PLACEHOLDERS})
+        except (KeyError, IndexError, ValueError):
+            errors.append(_("Close every brace: {name}, {session}…"))
     if errors:
         raise ValidationFailed(fields={"text": errors})
     template, _created = MessageTemplate.objects.update_or_create(

@@ -85,15 +85,22 @@ class _Rollback(Exception):
     pass
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison of two texts, any characters (a forged header
+    may hold non-ASCII ones)."""
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
 @csrf_exempt
 @require_POST
 def twilio_callback(request: HttpRequest) -> HttpResponse:
     """Twilio's StatusCallback, signed with the account's auth token."""
     params = {key: request.POST[key] for key in request.POST}
-    expected = twilio_signature(request.build_absolute_uri(), params, settings.TWILIO_AUTH_TOKEN)
-    if not settings.TWILIO_AUTH_TOKEN or not hmac.compare_digest(
-        expected, request.headers.get("X-Twilio-Signature", "")
-    ):
+    # Signed over the address Twilio was given (PUBLIC_URL): behind a proxy the
+    # request's own host and scheme may differ.
+    url = f"{settings.PUBLIC_URL}{request.get_full_path()}"
+    expected = twilio_signature(url, dict(request.POST.lists()), settings.TWILIO_AUTH_TOKEN)
+    if not settings.TWILIO_AUTH_TOKEN or not _same(expected, request.headers.get("X-Twilio-Signature", "")):
         return HttpResponseForbidden()
     status = params.get("MessageStatus", "")
     answer = f"twilio: {status}" + (f" (error {params['ErrorCode']})" if params.get("ErrorCode") else "")
@@ -111,14 +118,13 @@ def whatsapp_callback(request: HttpRequest) -> HttpResponse:
         if (
             request.GET.get("hub.mode") == "subscribe"
             and settings.WHATSAPP_VERIFY_TOKEN
-            and hmac.compare_digest(token, settings.WHATSAPP_VERIFY_TOKEN)
+            and _same(token, settings.WHATSAPP_VERIFY_TOKEN)
         ):
             return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
         return HttpResponseForbidden()
     signature = request.headers.get("X-Hub-Signature-256", "")
-    if not settings.WHATSAPP_APP_SECRET or not hmac.compare_digest(
-        whatsapp_signature(request.body, settings.WHATSAPP_APP_SECRET), signature
-    ):
+    if not settings.WHATSAPP_APP_SECRET or not _same(whatsapp_signature(request.body, settings.WHATSAPP_APP_SECRET),
+                                                     signature):  # fmt: skip
         return HttpResponseForbidden()
     try:
         payload = json.loads(request.body)

@@ -17,15 +17,17 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clinic.errors import ValidationFailed
+from clinic.jobs import enqueue
 from clinic.models import Clinic
 from clinic.normalize import phone_e164
 from patients.messaging.models import Channel, MessageKind
@@ -36,6 +38,10 @@ from patients.portal.models import AccessCode
 CODE_MINUTES = 10
 MAX_ATTEMPTS = 5
 LINK_DAYS = 14
+# Per contact, however it is typed and from however many addresses: codes
+# sent, and wrong tries over all its codes, in the last hour.
+CODES_PER_HOUR = 5
+WRONG_TRIES_PER_HOUR = 10
 _SALT = "patients.portal.link"
 
 
@@ -65,23 +71,41 @@ def patients_with_contact(contact: str) -> list[Patient]:
     return list(Patient.objects.filter(match, is_active=True).order_by("full_name", "pk"))
 
 
+def _last_hour(contact: str) -> Any:
+    return AccessCode.objects.filter(contact=contact, created_at__gt=timezone.now() - dt.timedelta(hours=1))
+
+
 def code_request(*, clinic: Clinic, contact: str) -> None:
-    """Send a code to `contact` if a patient has it; silent either way."""
-    channel, normal = normal_contact(contact, clinic=clinic)
-    patients = patients_with_contact(normal)
-    if not patients:
+    """Send a code to `contact` if a patient has it; silent either way. The
+    message goes out from a task after the commit, so a known contact's
+    answer takes no longer than an unknown one's (no provider call here)."""
+    _channel, normal = normal_contact(contact, clinic=clinic)
+    if not patients_with_contact(normal) or _last_hour(normal).count() >= CODES_PER_HOUR:
         return
     code = f"{secrets.randbelow(10**6):06d}"
     row = AccessCode.objects.create(
         organization_id=clinic.organization_id, clinic=clinic, contact=normal, digest=_digest(code),
         expires_at=timezone.now() + dt.timedelta(minutes=CODE_MINUTES),
     )  # fmt: skip
-    text = _("%(code)s is your code to open your page at %(clinic)s. It expires in %(minutes)s minutes.") % {
-        "code": code, "clinic": clinic.name, "minutes": CODE_MINUTES}  # fmt: skip
+    from patients.portal.tasks import send_code
+
+    enqueue(send_code, row.pk, clinic.organization_id, code, translation.get_language() or clinic.language)
+
+
+def code_send(row: AccessCode, code: str) -> None:
+    """The task's body: the code to its contact (stored without the code)."""
+    clinic = row.clinic
+    patients = patients_with_contact(row.contact)
+    if not patients:
+        return
+    channel = Channel.EMAIL if "@" in row.contact else Channel.SMS
+    words = _("%(code)s is your code to open your page at %(clinic)s. It expires in %(minutes)s minutes.")
+    values = {"clinic": clinic.name, "minutes": CODE_MINUTES}
     message_send(Draft(
-        patient=patients[0], channel=channel, kind=MessageKind.CODE, to=normal, text=text,
+        patient=patients[0], channel=channel, kind=MessageKind.CODE, to=row.contact,
+        text=words % {"code": code, **values}, recorded_text=words % {"code": "••••••", **values},
         subject=_("Your code for %(clinic)s") % {"clinic": clinic.name}, key=f"code-{row.pk}",
-        to_guardian=patients[0].mobile != normal and patients[0].email.lower() != normal,
+        to_guardian=patients[0].mobile != row.contact and patients[0].email.lower() != row.contact,
     ))  # fmt: skip
 
 
@@ -93,6 +117,8 @@ def code_verify(*, clinic: Clinic, contact: str, code: str) -> list[Patient]:
         _channel, normal = normal_contact(contact, clinic=clinic)
     except ValidationFailed:
         raise wrong from None
+    if sum(_last_hour(normal).values_list("attempts", flat=True)) >= WRONG_TRIES_PER_HOUR:
+        raise wrong  # too many tries at this contact's codes: wait for the hour to pass
     row = (
         AccessCode.objects.filter(contact=normal, used_at__isnull=True, expires_at__gt=timezone.now())
         .order_by("-created_at")

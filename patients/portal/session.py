@@ -48,6 +48,7 @@ def sign_in(request: HttpRequest, clinic: Clinic, patients: list[Patient]) -> No
 
 def sign_out(request: HttpRequest) -> None:
     request.session.pop(KEY, None)
+    request.session.cycle_key()
 
 
 def choose(request: HttpRequest, patient_id: int) -> bool:

@@ -37,13 +37,16 @@ from patients.messaging.backends import Backend, get_backend
 from patients.messaging.models import MessageKind, MessageStatus
 from patients.messaging.services import Draft, message_resume, message_send
 from patients.portal.services import patient_link
+from scheduling.models import Appointment
 from scheduling.reminders.models import Reminder, ReminderStatus
 from scheduling.reminders.texts import reminder_text
 from scheduling.services import status_for_code
 
 logger = logging.getLogger(__name__)
 
-BATCH = 100
+# Small batches: a claimed batch is sent well within STALE_AFTER even when a
+# provider takes its full timeout for each message.
+BATCH = 25
 STALE_AFTER = dt.timedelta(minutes=10)
 
 
@@ -75,11 +78,14 @@ def send_due(now: dt.datetime | None = None, *, backend: Backend | None = None) 
     with scopes_disabled():  # which organizations have work: the one cross-tenant read
         organizations = list(Reminder.objects.filter(due).values_list("organization_id", flat=True).distinct())
     for organization_id in organizations:
-        with organization_scope(organization_id):
-            recover(now, backend=backend, swept=swept)
-            while claimed := claim(now):
-                for reminder in claimed:
-                    swept.count(deliver(reminder, backend=backend))
+        try:
+            with organization_scope(organization_id):
+                recover(now, backend=backend, swept=swept)
+                while claimed := claim(now):
+                    for reminder in claimed:
+                        swept.count(deliver(reminder, backend=backend))
+        except Exception:  # one organization's trouble never stops the others'
+            logger.exception("reminders of organization %s: the sweep stopped", organization_id)
     return swept
 
 
@@ -116,8 +122,22 @@ def _settle(reminder: Reminder, status: str, note: str = "", message_id: int | N
 
 
 def deliver(reminder: Reminder, *, backend: Backend, resume: bool = False) -> str:
-    """Send one claimed reminder; returns the status it ends in."""
+    """Send one claimed reminder; returns the status it ends in. Whatever goes
+    wrong with one reminder (its wording, the backend) fails that one only."""
+    try:
+        return _deliver(reminder, backend=backend, resume=resume)
+    except Exception as error:
+        logger.exception("reminder %s: not sent", reminder.pk)
+        return _settle(reminder, ReminderStatus.FAILED, f"{type(error).__name__}: {error}")
+
+
+def _deliver(reminder: Reminder, *, backend: Backend, resume: bool) -> str:
     appointment = reminder.appointment
+    # Read again just before sending: a move or a cancel since the claim wins.
+    current = Appointment.objects.filter(pk=appointment.pk).values("start", "status").first()
+    if current is None:
+        return _settle(reminder, ReminderStatus.CANCELLED)
+    appointment.start, appointment.status = current["start"], current["status"]
     now = timezone.now()
     if appointment.start <= now:
         return _settle(reminder, ReminderStatus.SKIPPED,
@@ -139,17 +159,26 @@ def deliver(reminder: Reminder, *, backend: Backend, resume: bool = False) -> st
         appointment=appointment.pk, params=words.params, language=words.language,
         status_callback=_callback(reminder.channel),
     )  # fmt: skip
-    try:
-        message = (message_resume if resume else message_send)(draft, backend=backend)
-    except Exception as error:  # the backend itself broke (not a provider's refusal): keep the sweep going
-        logger.exception("reminder %s: sending failed", reminder.pk)
-        return _settle(reminder, ReminderStatus.FAILED, f"{type(error).__name__}: {error}")
+    due = current_due(appointment)
+    if reminder.due_at != due:  # moved since the claim: it goes out at its new time
+        Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
+            status=ReminderStatus.SCHEDULED, due_at=due, updated_at=timezone.now()
+        )
+        return ReminderStatus.SCHEDULED
+    message = (message_resume if resume else message_send)(draft, backend=backend)
     if message.status in (MessageStatus.SENT, MessageStatus.DELIVERED):
         return _settle(reminder, ReminderStatus.SENT, message_id=message.pk)
     if message.status == MessageStatus.UNKNOWN:
         interrupted = gettext_noop("Interrupted while sending; not sent again to avoid a duplicate.")
         return _settle(reminder, ReminderStatus.FAILED, interrupted, message.pk)
     return _settle(reminder, ReminderStatus.FAILED, message.answer, message.pk)
+
+
+def current_due(appointment: Appointment) -> dt.datetime:
+    """When the reminder is due for the appointment as it is now."""
+    from scheduling.reminders.services import lead_hours
+
+    return appointment.start - dt.timedelta(hours=lead_hours(appointment))
 
 
 def _callback(channel: str) -> str:

@@ -85,3 +85,25 @@ def fake_provider() -> Iterator[FakeProvider]:
     yield provider
     server.shutdown()
     server.server_close()
+
+
+_capture = None
+
+
+@pytest.fixture(autouse=True)
+def _run_on_commit(django_capture_on_commit_callbacks):
+    """Requests in these tests run inside the test's transaction: what they
+    queue on commit (a code's message) runs when the request ends, as it would
+    after a real commit (`committed`)."""
+    global _capture
+    _capture = django_capture_on_commit_callbacks
+    yield
+    _capture = None
+
+
+def committed(send):
+    """Run `send()` (a request) and then what it queued on commit."""
+    if _capture is None:
+        return send()
+    with _capture(execute=True):
+        return send()

@@ -238,3 +238,100 @@ def test_two_patients_racing_for_one_slot_get_one_booking(tenant_a, alice):
 def test_the_public_booking_link_leads_through_the_sign_in(clinic):
     response = Client().get(portal(clinic) + "book/")
     assert response["Location"] == portal(clinic)
+
+
+@pytest.mark.django_db
+def test_only_the_professionals_who_provide_the_service_are_offered(alice, patient, clinic, physio, marcos):
+    from tests.conftest import login
+
+    acupuncture = ProfessionalFactory(clinic=clinic, organization=clinic.organization, name="Fernando")
+    WorkingHoursFactory(professional=acupuncture, organization=clinic.organization, weekday=0,
+                        starts_at=dt.time(8), ends_at=dt.time(12))  # fmt: skip
+    with organization_scope(clinic.organization_id):
+        assert {p.name for p in online.bookable_professionals(clinic, physio)} == {"Marcos", "Fernando"}  # none named
+    response = login(alice).post(f"/packages/services/{physio.pk}/", {
+        "name": "Fisioterapia", "price": "100.00", "duration_minutes": "50", "professionals": [marcos.pk]})  # fmt: skip
+    assert response.status_code == 302, response.context["form"].errors
+    with organization_scope(clinic.organization_id):
+        assert [p.name for p in online.bookable_professionals(clinic, physio)] == ["Marcos"]
+        with pytest.raises(online.SlotTaken):
+            online.online_book(clinic=clinic, patient=patient, professional=acupuncture, service=physio,
+                               start=at(monday(), 9), package=None)  # fmt: skip
+    form = login(alice).get(f"/packages/services/{physio.pk}/").context["form"]
+    assert form.initial["professionals"] == [marcos.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_patient_racing_with_several_professionals_keeps_to_the_cap(tenant_a):
+    with organization_scope(tenant_a.organization):
+        clinic_update(clinic=tenant_a.central, online_booking=True, online_notice_hours=1, online_max_upcoming=1)
+    clinic = tenant_a.central
+    clinic.refresh_from_db()
+    physio = ServiceFactory(clinic=clinic, price=Decimal("100.00"), duration_minutes=50)
+    staff = []
+    for n in range(3):
+        professional = ProfessionalFactory(clinic=clinic, organization=clinic.organization)
+        WorkingHoursFactory(professional=professional, organization=clinic.organization, weekday=0,
+                            starts_at=dt.time(8), ends_at=dt.time(12))  # fmt: skip
+        staff.append((professional, at(monday(), 8 + n)))
+    patient = PatientFactory(clinic=clinic)
+    barrier = threading.Barrier(3)
+    outcomes: list[str] = []
+
+    def race(professional, start) -> None:
+        try:
+            barrier.wait()
+            with organization_scope(clinic.organization_id):
+                online.online_book(clinic=clinic, patient=patient, professional=professional, service=physio,
+                                   start=start, package=None)  # fmt: skip
+            outcomes.append("booked")
+        except online.TooManyUpcoming:
+            outcomes.append("capped")
+        except Exception as error:
+            outcomes.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race, args=pair) for pair in staff]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["booked", "capped", "capped"]
+
+
+@pytest.mark.django_db
+def test_out_of_range_days_and_times_are_refused_not_500(patient, clinic, physio, marcos, alice, outbox):
+    package_of(patient, make_template(clinic, [(physio, 4)], name="Fisio 4", price=Decimal("400.00")), alice)
+    client = signed_in(patient, outbox)
+    url = portal(clinic) + f"me/book/{physio.pk}/"
+    assert client.get(url, {"day": "9999-12-31"}).status_code == 200
+    assert client.get(url, {"day": "not a day"}).status_code == 200
+    for start in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00", "2027-01-01T09:00:00"):
+        assert client.post(url, {"professional": marcos.pk, "start": start}).status_code == 409
+
+
+@pytest.mark.django_db
+def test_the_first_of_two_repeated_hours_can_be_booked(tenant_b):
+    with organization_scope(tenant_b.organization):
+        clinic_update(clinic=tenant_b.central, time_zone="Europe/Berlin", online_booking=True, online_notice_hours=0,
+                      online_days_ahead=366, online_slot_minutes=30, country="DE")  # fmt: skip
+        clinic = tenant_b.central
+        clinic.refresh_from_db()
+        service = ServiceFactory(clinic=clinic, duration_minutes=20)
+        night = ProfessionalFactory(clinic=clinic, organization=clinic.organization)
+        WorkingHoursFactory(professional=night, organization=clinic.organization, weekday=6,
+                            starts_at=dt.time(2), ends_at=dt.time(3))  # fmt: skip
+        patient = PatientFactory(clinic=clinic)
+        # Sunday 31 October 2027: 02:00-03:00 happens twice in Berlin (CEST, then CET).
+        slots = online.free_slots(clinic, [night], service=service, patient=patient,
+                                  first_day=dt.date(2027, 10, 31), days=1)[night.pk]  # fmt: skip
+        half_past_two = next(s for s in slots if s.strftime("%H:%M") == "02:30")
+        posted = dt.datetime.fromisoformat(half_past_two.isoformat())  # as the page posts it: a fixed offset
+        booked = online.online_book(clinic=clinic, patient=patient, professional=night, service=service,
+                                    start=posted, package=None)  # fmt: skip
+    assert (
+        booked.start.astimezone(dt.UTC)
+        == half_past_two.astimezone(dt.UTC)
+        == dt.datetime(2027, 10, 31, 0, 30, tzinfo=dt.UTC)
+    )

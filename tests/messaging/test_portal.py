@@ -19,7 +19,7 @@ from patients.portal.models import AccessCode
 from patients.portal.services import patient_link
 from scheduling.models import Appointment
 from tests.conftest import login
-from tests.messaging.conftest import book_session, days_ahead, soon
+from tests.messaging.conftest import book_session, committed, days_ahead, soon
 from tests.patients.factories import PatientFactory
 
 
@@ -35,7 +35,7 @@ def portal(clinic) -> str:
 
 
 def ask_code(client: Client, clinic, contact: str):
-    return client.post(portal(clinic), {"contact": contact})
+    return committed(lambda: client.post(portal(clinic), {"contact": contact}))
 
 
 def sent_code(outbox) -> str:
@@ -209,3 +209,30 @@ def test_the_page_reads_in_constant_queries(patient, link, outbox):
         book_session(package, start=timezone.now() - dt.timedelta(days=2 + n))
         link(sessions=2, total="100.00")
     assert queries() == one
+
+
+@pytest.mark.django_db
+def test_codes_per_contact_are_capped_however_it_is_typed_and_stored_without_the_code(patient, outbox, bob):
+    clinic = patient.clinic
+    for typed in ("(11) 98765-4321", "11987654321", "+55 11 98765 4321", "+5511987654321", "011 98765-4321",
+                  "(11)987654321"):  # fmt: skip
+        assert ask_code(Client(REMOTE_ADDR=f"10.0.0.{len(typed)}"), clinic, typed).status_code == 302
+    assert len(outbox()) == 5  # the sixth, typed another way from another address, is not sent
+    page = login(bob).get("/messages/").content.decode()
+    assert "•••••• is your code" in page
+    assert sent_code(outbox) not in page  # the code itself is kept nowhere in the app
+
+
+@pytest.mark.django_db
+def test_wrong_tries_are_counted_over_all_of_a_contact_s_codes(patient, outbox):
+    clinic = patient.clinic
+    for _ in range(2):
+        client = Client()
+        ask_code(client, clinic, "maria@example.com")
+        code = sent_code(outbox)
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(5):
+            client.post(portal(clinic) + "code/", {"code": wrong})
+    client = Client()
+    ask_code(client, clinic, "maria@example.com")
+    assert client.post(portal(clinic) + "code/", {"code": sent_code(outbox)}).status_code == 200  # ten wrong: wait

@@ -47,7 +47,7 @@ def sent(patient, channel, key, **kwargs) -> Message:
 
 
 @pytest.mark.django_db
-def test_sms_through_twilio_and_its_delivery_callback(client, patient, providers):
+def test_sms_through_twilio_and_its_delivery_callback(client, patient, providers, settings):
     message = sent(patient, "sms", "k-sms")
     request = providers.requests[0]
     assert request["path"] == "/2010-04-01/Accounts/AC1/Messages.json"
@@ -57,11 +57,13 @@ def test_sms_through_twilio_and_its_delivery_callback(client, patient, providers
                     "StatusCallback": "https://clinic.example/messages/callbacks/twilio/"}  # fmt: skip
     assert (message.status, message.provider_id) == ("sent", "SM123")
 
-    url = "http://testserver/messages/callbacks/twilio/"
+    url = "/messages/callbacks/twilio/"
+    signed_url = settings.PUBLIC_URL + url  # the address Twilio was given, whatever the proxy's Host
     params = {"MessageSid": "SM123", "MessageStatus": "delivered"}
     forged = client.post(url, params, HTTP_X_TWILIO_SIGNATURE="nope")
     assert forged.status_code == 403
-    response = client.post(url, params, HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, params, "secret"))
+    assert client.post(url, params, HTTP_X_TWILIO_SIGNATURE="ñão").status_code == 403  # not a 500
+    response = client.post(url, params, HTTP_X_TWILIO_SIGNATURE=twilio_signature(signed_url, params, "secret"))
     assert response.status_code == 204
     with scopes_disabled():
         message.refresh_from_db()
@@ -105,6 +107,7 @@ def test_whatsapp_through_the_cloud_api_with_an_approved_template_and_its_webhoo
     check = {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1234"}
     assert client.get(url, check).content == b"1234"
     assert client.get(url, check | {"hub.verify_token": "wrong"}).status_code == 403
+    assert client.get(url, check | {"hub.verify_token": "ñão"}).status_code == 403
     event = {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
         "statuses": [{"id": "wamid.ABC", "status": "failed", "errors": [{"code": 131026, "title": "Undeliverable"}]}],
     }}]}]}  # fmt: skip

@@ -14,6 +14,7 @@ from django_scopes import scopes_disabled
 
 from clinic.services import clinic_update
 from clinic.tenancy import organization_scope
+from patients.messaging.backends import get_backend
 from patients.messaging.models import Message, MessageStatus
 from scheduling import services
 from scheduling.reminders import sweep
@@ -312,3 +313,47 @@ def test_an_organization_words_its_reminders_per_language(alice, bob, charlie, p
     client.post("/messages/templates/", {"text_pt-br": ""})  # empty: back to the built-in wording
     with scopes_disabled():
         assert not MessageTemplate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_reminder_cancelled_or_moved_after_its_claim_is_not_sent_for_the_old_time(patient, outbox):
+    cancelled = book_session(None, patient=patient, start=soon(20))
+    moved = book_session(None, patient=patient, start=soon(21))
+    now = timezone.now()
+    with organization_scope(patient.organization_id):
+        claimed = sweep.claim(now)
+    set_status(cancelled, "cancelled")
+    with organization_scope(patient.organization_id):
+        services.appointment_update(appointment=moved, actor=None, start=days_ahead(6))
+        outcomes = {r.appointment_id: sweep.deliver(r, backend=get_backend()) for r in claimed}
+    assert outcomes == {cancelled.pk: "cancelled", moved.pk: "scheduled"}
+    assert outbox() == []
+    status, due = reminders_of(moved)["sms"]
+    assert (status, due) == ("scheduled", days_ahead(6) - dt.timedelta(hours=24))  # it goes out at the new time
+
+
+@pytest.mark.django_db
+def test_one_broken_reminder_fails_alone(patient, outbox, foreign_patient_b):
+    from patients.messaging.models import MessageTemplate
+
+    with scopes_disabled():
+        # A wording saved before its check existed: formatting it raises.
+        MessageTemplate.objects.create(organization_id=patient.organization_id, kind="reminder", language="pt-br",
+                                       text="Oi {name:{x}} {cancel}")  # fmt: skip
+    broken = book_session(None, patient=patient, start=soon(20))
+    foreign_patient_b.mobile = "+5511900000000"
+    foreign_patient_b.save(update_fields=["mobile"])
+    fine = book_session(None, patient=foreign_patient_b, start=soon(21))
+    swept = send()
+    assert (swept.sent, swept.failed) == (1, 1)
+    assert [line["appointment"] for line in outbox()] == [fine.pk]
+    assert reminders_of(broken)["sms"][0] == "failed"
+
+
+@pytest.mark.django_db
+def test_a_wording_with_a_format_spec_is_refused(alice):
+    from tests.conftest import login
+
+    response = login(alice).post("/messages/templates/", {"text_en": "Hi {name:>99999999} {cancel}"})
+    assert response.status_code == 400
+    assert "Close every brace" in response.content.decode()

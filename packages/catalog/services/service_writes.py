@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
@@ -9,10 +10,10 @@ from django.utils.translation import gettext as _
 
 from clinic import money
 from clinic.errors import ValidationFailed, full_clean
-from clinic.models import Clinic
+from clinic.models import Clinic, Professional
 from packages.catalog import selectors
 from packages.catalog.errors import ServiceInUse
-from packages.catalog.models import Service
+from packages.catalog.models import Service, ServiceProfessional
 from packages.catalog.services._common import require_owner, save
 
 
@@ -25,6 +26,7 @@ def service_create(
     code: str = "",
     duration_minutes: int = 50,
     is_shared: bool = False,
+    professionals: Sequence[Professional] | None = None,
 ) -> Service:
     service = Service(
         organization_id=clinic.organization_id,
@@ -37,7 +39,22 @@ def service_create(
     )
     full_clean(service)
     save(service)
+    if professionals is not None:
+        _set_providers(service, clinic, professionals)
     return service
+
+
+def _set_providers(service: Service, clinic: Clinic, professionals: Sequence[Professional]) -> None:
+    """The clinic's professionals who provide the service (other clinics' stay)."""
+    if any(professional.clinic_id != clinic.pk for professional in professionals):
+        raise ValidationFailed(fields={"professionals": [_("Choose professionals of this clinic.")]})
+    rows = ServiceProfessional.objects.filter(service=service, professional__clinic=clinic)
+    rows.exclude(professional__in=professionals).delete()
+    have = set(rows.values_list("professional_id", flat=True))
+    ServiceProfessional.objects.bulk_create([
+        ServiceProfessional(organization_id=service.organization_id, service=service, professional=professional)
+        for professional in professionals if professional.pk not in have
+    ])  # fmt: skip
 
 
 @transaction.atomic
@@ -51,6 +68,7 @@ def service_update(
     duration_minutes: int = 50,
     is_shared: bool = False,
     is_active: bool | None = None,
+    professionals: Sequence[Professional] | None = None,
 ) -> Service:
     service = Service.objects.select_for_update().get(pk=service.pk)
     require_owner(service, clinic)
@@ -74,6 +92,8 @@ def service_update(
         service.is_active = is_active
     full_clean(service)
     save(service)
+    if professionals is not None:
+        _set_providers(service, clinic, professionals)
     return service
 
 
