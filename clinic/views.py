@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -93,4 +94,5 @@ def clinic_edit(request: HttpRequest, clinic_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Clinic “%(name)s” saved.") % {"name": form.cleaned_data["name"]})
             return redirect("settings")
-    return render(request, "clinic/clinic_form.html", {"form": form, "clinic": clinic})
+    portal_url = f"{settings.PUBLIC_URL}/c/{clinic.portal_token}/"
+    return render(request, "clinic/clinic_form.html", {"form": form, "clinic": clinic, "portal_url": portal_url})

@@ -236,3 +236,10 @@ def test_wrong_tries_are_counted_over_all_of_a_contact_s_codes(patient, outbox):
     client = Client()
     ask_code(client, clinic, "maria@example.com")
     assert client.post(portal(clinic) + "code/", {"code": sent_code(outbox)}).status_code == 200  # ten wrong: wait
+
+
+@pytest.mark.django_db
+def test_the_clinic_form_shows_its_public_address(alice, tenant_a, charlie):
+    page = login(alice).get(f"/settings/clinics/{tenant_a.central.pk}/").content.decode()
+    assert f"/c/{tenant_a.central.portal_token}/" in page
+    assert login(charlie).get(f"/settings/clinics/{tenant_a.central.pk}/").status_code == 404
