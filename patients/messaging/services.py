@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, CharField, F, Q, TextField, Value, When
 from django.utils import timezone
 
 from patients.messaging.backends import Backend, Outgoing, SendFailed, get_backend
@@ -72,12 +73,15 @@ def _deliver(message: Message, draft: Draft, backend: Backend) -> Message:
         return message
     message.status, message.provider_id, message.answer = MessageStatus.SENT, sent.provider_id, sent.answer[:2000]
     message.sent_at = timezone.now()
-    # The provider's id always (delivery callbacks find the message by it); the
-    # status only from "sending": a callback may already have come in.
-    Message.objects.filter(pk=message.pk).update(provider_id=message.provider_id, sent_at=message.sent_at)
-    Message.objects.filter(pk=message.pk, status__in=[MessageStatus.SENDING, MessageStatus.UNKNOWN]).update(
-        status=message.status, answer=message.answer
-    )
+    # One UPDATE: the provider's id always (delivery callbacks find the message
+    # by it); the status and answer only over "sending" (or "unknown", after a
+    # recovery): a delivery callback may already have come in.
+    pending = Q(status__in=[MessageStatus.SENDING, MessageStatus.UNKNOWN])
+    Message.objects.filter(pk=message.pk).update(
+        provider_id=message.provider_id, sent_at=message.sent_at,
+        status=Case(When(pending, then=Value(message.status)), default=F("status"), output_field=CharField()),
+        answer=Case(When(pending, then=Value(message.answer)), default=F("answer"), output_field=TextField()),
+    )  # fmt: skip
     return message
 
 

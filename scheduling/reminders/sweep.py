@@ -72,6 +72,7 @@ def send_due(now: dt.datetime | None = None, *, backend: Backend | None = None) 
     now = now or timezone.now()
     backend = backend or get_backend()
     swept = Swept()
+    wordings: dict[tuple[int, str], str | None] = {}
     due = Q(status=ReminderStatus.SCHEDULED, due_at__lte=now) | Q(
         status=ReminderStatus.SENDING, claimed_at__lt=now - STALE_AFTER
     )
@@ -83,7 +84,7 @@ def send_due(now: dt.datetime | None = None, *, backend: Backend | None = None) 
                 recover(now, backend=backend, swept=swept)
                 while claimed := claim(now):
                     for reminder in claimed:
-                        swept.count(deliver(reminder, backend=backend))
+                        swept.count(deliver(reminder, backend=backend, wordings=wordings))
         except Exception:  # one organization's trouble never stops the others'
             logger.exception("reminders of organization %s: the sweep stopped", organization_id)
     return swept
@@ -121,17 +122,19 @@ def _settle(reminder: Reminder, status: str, note: str = "", message_id: int | N
     return status
 
 
-def deliver(reminder: Reminder, *, backend: Backend, resume: bool = False) -> str:
+def deliver(reminder: Reminder, *, backend: Backend, resume: bool = False,
+            wordings: dict[tuple[int, str], str | None] | None = None) -> str:  # fmt: skip
     """Send one claimed reminder; returns the status it ends in. Whatever goes
     wrong with one reminder (its wording, the backend) fails that one only."""
     try:
-        return _deliver(reminder, backend=backend, resume=resume)
+        return _deliver(reminder, backend=backend, resume=resume, wordings=wordings)
     except Exception as error:
         logger.exception("reminder %s: not sent", reminder.pk)
         return _settle(reminder, ReminderStatus.FAILED, f"{type(error).__name__}: {error}")
 
 
-def _deliver(reminder: Reminder, *, backend: Backend, resume: bool) -> str:
+def _deliver(reminder: Reminder, *, backend: Backend, resume: bool,
+             wordings: dict[tuple[int, str], str | None] | None) -> str:  # fmt: skip
     appointment = reminder.appointment
     # Read again just before sending: a move or a cancel since the claim wins.
     current = Appointment.objects.filter(pk=appointment.pk).values("start", "status").first()
@@ -152,7 +155,7 @@ def _deliver(reminder: Reminder, *, backend: Backend, resume: bool) -> str:
         return _settle(reminder, ReminderStatus.SKIPPED, to.reason)
     # "To cancel:" a link that opens the patient's page (X7).
     cancel = patient_link(appointment.patient, appointment.clinic)
-    words = reminder_text(appointment, to_guardian=to.to_guardian, cancel=cancel, now=now)
+    words = reminder_text(appointment, to_guardian=to.to_guardian, cancel=cancel, now=now, wordings=wordings)
     draft = Draft(
         patient=appointment.patient, channel=reminder.channel, kind=MessageKind.REMINDER, to=to.to,
         to_guardian=to.to_guardian, subject=words.subject, text=words.text, key=f"reminder-{reminder.pk}",

@@ -54,7 +54,12 @@ def _day(start: dt.datetime, today: dt.date) -> str:
     return formats.date_format(start, "l")
 
 
-def reminder_text(appointment: Appointment, *, to_guardian: bool, cancel: str, now: dt.datetime) -> ReminderText:
+def reminder_text(
+    appointment: Appointment, *, to_guardian: bool, cancel: str, now: dt.datetime,
+    wordings: dict[tuple[int, str], str | None] | None = None,
+) -> ReminderText:  # fmt: skip
+    """`wordings` caches the organizations' own wordings for a sweep (one
+    query per organization and language, not per reminder)."""
     clinic = appointment.clinic
     language = clinic.language
     tz = ZoneInfo(clinic.time_zone)
@@ -79,7 +84,12 @@ def reminder_text(appointment: Appointment, *, to_guardian: bool, cancel: str, n
         }  # fmt: skip
         professional = appointment.professional.name if appointment.professional else ""
         cancel_text = cancel or (phone_display(clinic.phone) if clinic.phone else clinic.name)
-        own = reminder_template(clinic.organization_id, language)
+        key = (clinic.organization_id, language)
+        if wordings is None or key not in wordings:
+            found = reminder_template(*key)
+            if wordings is not None:
+                wordings[key] = found
+        own = found if wordings is None else wordings[key]
         if own:
             text = own.format(name=name, session=what, when=when, professional=professional or clinic.name,
                               clinic=clinic.name, cancel=cancel_text)  # fmt: skip
