@@ -5,12 +5,10 @@ through the core and two patients racing for one slot get one booking."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -22,6 +20,7 @@ from packages.patient_packages.models import PatientPackage
 from scheduling import online
 from scheduling.models import Appointment
 from tests.factories import ProfessionalFactory, WorkingHoursFactory
+from tests.ledger.test_concurrency import outcome, run_concurrently
 from tests.messaging.test_portal import portal, signed_in
 from tests.packages.factories import ServiceFactory, make_template
 from tests.patients.factories import PatientFactory
@@ -207,29 +206,15 @@ def test_two_patients_racing_for_one_slot_get_one_booking(tenant_a, alice):
                             starts_at=dt.time(8), ends_at=dt.time(12))  # fmt: skip
     patients = [PatientFactory(clinic=clinic) for _ in range(4)]
     start = at(monday(), 9)
-    barrier = threading.Barrier(len(patients))
-    outcomes: list[str] = []
 
-    def race(patient) -> None:
-        try:
-            barrier.wait()
-            with organization_scope(clinic.organization_id):
-                online.online_book(clinic=clinic, patient=patient, professional=marcos, service=physio, start=start,
-                                   package=None)  # fmt: skip
-            outcomes.append("booked")
-        except online.SlotTaken:
-            outcomes.append("slot_taken")
-        except Exception as error:
-            outcomes.append(repr(error))
-        finally:
-            connection.close()
+    def book(i: int) -> str:
+        with organization_scope(clinic.organization_id):
+            online.online_book(clinic=clinic, patient=patients[i], professional=marcos, service=physio, start=start,
+                               package=None)  # fmt: skip
+        return "booked"
 
-    threads = [threading.Thread(target=race, args=(p,)) for p in patients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["booked", "slot_taken", "slot_taken", "slot_taken"]
+    outcomes = [outcome(result) for result in run_concurrently(book, len(patients))]
+    assert sorted(outcomes) == ["ok", "slot_taken", "slot_taken", "slot_taken"]
     with scopes_disabled():
         assert Appointment.objects.filter(start=start).count() == 1
 
@@ -275,29 +260,16 @@ def test_one_patient_racing_with_several_professionals_keeps_to_the_cap(tenant_a
                             starts_at=dt.time(8), ends_at=dt.time(12))  # fmt: skip
         staff.append((professional, at(monday(), 8 + n)))
     patient = PatientFactory(clinic=clinic)
-    barrier = threading.Barrier(3)
-    outcomes: list[str] = []
 
-    def race(professional, start) -> None:
-        try:
-            barrier.wait()
-            with organization_scope(clinic.organization_id):
-                online.online_book(clinic=clinic, patient=patient, professional=professional, service=physio,
-                                   start=start, package=None)  # fmt: skip
-            outcomes.append("booked")
-        except online.TooManyUpcoming:
-            outcomes.append("capped")
-        except Exception as error:
-            outcomes.append(repr(error))
-        finally:
-            connection.close()
+    def book(i: int) -> str:
+        professional, start = staff[i]
+        with organization_scope(clinic.organization_id):
+            online.online_book(clinic=clinic, patient=patient, professional=professional, service=physio,
+                               start=start, package=None)  # fmt: skip
+        return "booked"
 
-    threads = [threading.Thread(target=race, args=pair) for pair in staff]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["booked", "capped", "capped"]
+    outcomes = [outcome(result) for result in run_concurrently(book, len(staff))]
+    assert sorted(outcomes) == ["ok", "too_many_upcoming", "too_many_upcoming"]
 
 
 @pytest.mark.django_db

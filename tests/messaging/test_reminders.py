@@ -4,7 +4,6 @@ appointment, sent once by the sweep, never after the session started."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.core.management import call_command
@@ -19,6 +18,7 @@ from patients.messaging.models import Message, MessageStatus
 from scheduling import services
 from scheduling.reminders import sweep
 from scheduling.reminders.models import Reminder
+from tests.ledger.test_concurrency import run_concurrently
 from tests.messaging.conftest import book_session, days_ahead, set_status, soon
 
 
@@ -171,26 +171,9 @@ def test_four_workers_sweeping_at_once_send_each_reminder_once(patient, outbox, 
     monkeypatch.setattr(sweep, "BATCH", 3)  # small claims: the workers interleave
     for n in range(30):
         book_session(None, patient=patient, start=soon(1) + dt.timedelta(minutes=45 * n))
-    barrier = threading.Barrier(4)
-    results: list[sweep.Swept] = []
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            results.append(sweep.send_due(timezone.now()))
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert sum(result.sent for result in results) == 30
+    results = run_concurrently(lambda _i: sweep.send_due(timezone.now()), 4)
+    assert all(isinstance(result, sweep.Swept) for result in results), results
+    assert sum(result.sent for result in results) == 30  # type: ignore[union-attr]
     keys = [line["key"] for line in outbox()]
     assert len(keys) == 30
     assert len(set(keys)) == 30
