@@ -61,9 +61,10 @@ def fixture(count: int) -> None:
                         start=start + dt.timedelta(seconds=5 * n), end=start + dt.timedelta(seconds=5 * n + 1800))
             for n in range(count)
         ], batch_size=2000)  # fmt: skip
+        # Due as booking would have made them: the clinic's 24 hours before each start.
         Reminder.objects.bulk_create([
             Reminder(organization=organization, appointment=appointment, channel="sms",
-                     due_at=timezone.now() - dt.timedelta(minutes=1))
+                     due_at=appointment.start - dt.timedelta(hours=clinic.reminder_hours))
             for appointment in appointments
         ], batch_size=2000)  # fmt: skip
 

@@ -148,6 +148,12 @@ def _deliver(reminder: Reminder, *, backend: Backend, resume: bool,
     status = status_for_code(appointment.status, active_only=False)
     if status.releases or status.debits:
         return _settle(reminder, ReminderStatus.CANCELLED)
+    due = current_due(appointment)
+    if reminder.due_at != due:  # moved since the claim: it goes out at its new time
+        Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
+            status=ReminderStatus.SCHEDULED, due_at=due, updated_at=timezone.now()
+        )
+        return ReminderStatus.SCHEDULED
     package = appointment.patient_package
     to = routing.recipient(appointment.patient, reminder.channel, today=timezone.localdate(now),
                            sms_mobile=package.mobile if package else "")  # fmt: skip
@@ -162,12 +168,6 @@ def _deliver(reminder: Reminder, *, backend: Backend, resume: bool,
         appointment=appointment.pk, params=words.params, language=words.language,
         status_callback=_callback(reminder.channel),
     )  # fmt: skip
-    due = current_due(appointment)
-    if reminder.due_at != due:  # moved since the claim: it goes out at its new time
-        Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
-            status=ReminderStatus.SCHEDULED, due_at=due, updated_at=timezone.now()
-        )
-        return ReminderStatus.SCHEDULED
     message = (message_resume if resume else message_send)(draft, backend=backend)
     if message.status in (MessageStatus.SENT, MessageStatus.DELIVERED):
         return _settle(reminder, ReminderStatus.SENT, message_id=message.pk)
