@@ -16,6 +16,7 @@ from patients.portal import urls as portal_urls
 from reports import portal as reports_portal
 from scheduling import package_urls as session_package_urls
 from scheduling import portal as scheduling_portal
+from scheduling import portal_api as scheduling_portal_api
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -74,6 +75,7 @@ urlpatterns = [
             (
                 portal_urls.urlpatterns
                 + scheduling_portal.portal_urlpatterns
+                + scheduling_portal_api.portal_urlpatterns
                 + billing_portal.portal_urlpatterns
                 + reports_portal.portal_urlpatterns,
                 "portal",
