@@ -88,19 +88,11 @@ class ClinicForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         # Left empty: the default shown as the field's initial value.
-        for name in ("online_notice_hours", "online_days_ahead", "online_slot_minutes", "online_buffer_minutes",
-                     "online_max_upcoming"):  # fmt: skip
+        for name in ("reminder_hours", "cancellation_hours", "online_notice_hours", "online_days_ahead",
+                     "online_slot_minutes", "online_buffer_minutes", "online_max_upcoming"):  # fmt: skip
             if data.get(name) is None and name not in self.errors:
                 data[name] = self.fields[name].initial
         return data
-
-    def clean_reminder_hours(self) -> int:
-        value = self.cleaned_data.get("reminder_hours")
-        return 24 if value is None else int(value)
-
-    def clean_cancellation_hours(self) -> int:
-        value = self.cleaned_data.get("cancellation_hours")
-        return 24 if value is None else int(value)
 
     def clean_country(self) -> str:
         return str(self.cleaned_data["country"]).upper()

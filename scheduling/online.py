@@ -188,6 +188,17 @@ def free_slots(
     return result
 
 
+def posted_start(text: str) -> dt.datetime | None:
+    """A slot's start as a form or a JSON body sends it (ISO 8601 with its
+    offset), or None: unreadable, naive, or a time no calendar can place."""
+    try:
+        start = dt.datetime.fromisoformat(text)
+        start.astimezone(UTC)  # a year-1 or year-9999 time overflows here
+    except (ValueError, OverflowError):
+        return None
+    return start if start.tzinfo is not None else None
+
+
 def bookable_professionals(clinic: Clinic, service: Service | None = None) -> list[Professional]:
     """The clinic's active professionals who provide `service` (all of them
     when the clinic named none for it), with their working hours."""

@@ -57,6 +57,15 @@ def can_cancel(appointment: Appointment, now: dt.datetime) -> bool:
     return appointment.start - now >= window
 
 
+def cancel_refusal(appointment: Appointment, now: dt.datetime) -> str:
+    """Why the patient may not cancel this session here ("" when they may):
+    "over" (attended, released already) or "window" (too close to it)."""
+    status = services.status_for_code(appointment.status, active_only=False)
+    if status.debits or status.releases:
+        return "over"
+    return "" if can_cancel(appointment, now) else "window"
+
+
 def context(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     now = timezone.now()
     base = Appointment.objects.filter(patient=patient).select_related("professional", "clinic", "patient_package")
@@ -80,11 +89,11 @@ def cancel(request: HttpRequest, token: str, appointment_id: int) -> HttpRespons
     appointment = Appointment.objects.select_related("clinic").filter(pk=appointment_id, patient=portal.patient).first()
     if appointment is None:
         raise Http404
-    status = services.status_for_code(appointment.status, active_only=False)
-    if status.debits or status.releases:
+    refusal = cancel_refusal(appointment, timezone.now())
+    if refusal == "over":
         messages.error(request, _("This session cannot be cancelled any more."))
         return redirect("portal:home", token=token)
-    if not can_cancel(appointment, timezone.now()):
+    if refusal == "window":
         messages.error(request, _("This session is too close to cancel here: please call the clinic."))
         return redirect("portal:home", token=token)
     try:
@@ -135,12 +144,8 @@ def book_service(request: HttpRequest, token: str, service_id: int) -> HttpRespo
     error = ""
     if request.method == "POST":
         professional = next((p for p in professionals if str(p.pk) == request.POST.get("professional")), None)
-        try:
-            start = dt.datetime.fromisoformat(request.POST.get("start", ""))
-            start.astimezone(dt.UTC)  # a year-1 or year-9999 time cannot be placed
-        except (ValueError, OverflowError):
-            start = None
-        if professional is None or start is None or start.tzinfo is None:
+        start = online.posted_start(request.POST.get("start", ""))
+        if professional is None or start is None:
             error = _("Choose one of the times shown.")
         else:
             try:

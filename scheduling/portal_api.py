@@ -115,8 +115,7 @@ def cancel(request: HttpRequest, token: str, appointment_id: int) -> JsonRespons
     appointment = Appointment.objects.select_related("clinic").filter(pk=appointment_id, patient=patient).first()
     if appointment is None:
         return JsonResponse({"code": "not_found", "detail": "Not found.", "fields": {}}, status=404)
-    status = services.status_for_code(appointment.status, active_only=False)
-    if status.debits or status.releases or not portal.can_cancel(appointment, timezone.now()):
+    if portal.cancel_refusal(appointment, timezone.now()):
         return JsonResponse({"code": "outside_window", "detail": "Call the clinic to cancel this session.",
                              "fields": {}}, status=409)  # fmt: skip
     try:
@@ -177,12 +176,8 @@ def book(request: HttpRequest, token: str, service_id: int) -> JsonResponse:
         staff = {p.pk: p for p in online.bookable_professionals(state.clinic, found[0].service)}
         chosen = data.get("professional")
         professional = staff.get(chosen) if isinstance(chosen, int) else None
-        try:
-            start = dt.datetime.fromisoformat(str(data.get("start", "")))
-            start.astimezone(dt.UTC)
-        except (ValueError, OverflowError):
-            start = None
-        if professional is None or start is None or start.tzinfo is None:
+        start = online.posted_start(str(data.get("start", "")))
+        if professional is None or start is None:
             raise ValidationFailed(fields={"start": ["Choose one of the times offered."]})
         appointment = online.online_book(clinic=state.clinic, patient=state.patient, professional=professional,
                                          service=found[0].service, start=start, package=found[0].package)  # fmt: skip
