@@ -43,4 +43,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "organization": getattr(request, "organization", None),
         "available_languages": settings.LANGUAGES,
         "can_manage_organization": membership_has_perm(membership, Perm.MANAGE_ORGANIZATION),
+        # The Team settings: held in any of the reader's clinics (clinic.team).
+        "can_manage_team": any(membership_has_perm(m, Perm.MANAGE_TEAM) for m in getattr(request, "memberships", [])),
     }

@@ -114,6 +114,7 @@ def seed_demo() -> DemoResult:
             user = User.objects.get(username=username)
             services.membership_set(user=user, clinic=clinics[clinic_name], role=role)
             result.logins[username].append((str(Role(role).label), clinic_name))
+        seed_invitation(clinics)
         seed_resources(organization, clinics)
         seed_catalog(organization, clinics)
         seed_providers(organization)
@@ -123,6 +124,23 @@ def seed_demo() -> DemoResult:
         seed_calendar(organization, clinics)
         seed_billing(organization, clinics)
     return result
+
+
+# A receptionist invited to the second clinic who has not accepted yet, so the
+# Team page shows a pending invitation (the console e-mail backend prints its link).
+DEMO_INVITEE = ("sofia.nunes@clinica-demo.example", "Sofia", "Nunes", Role.RECEPTIONIST, SECOND)
+
+
+def seed_invitation(clinics: dict[str, Clinic]) -> None:
+    from clinic import team
+
+    email, first_name, last_name, role, clinic_name = DEMO_INVITEE
+    if User.objects.filter(email__iexact=email).exists():
+        return
+    team.member_invite(
+        actor=User.objects.get(username="owner"), email=email, first_name=first_name, last_name=last_name,
+        role=role, clinic_ids=[clinics[clinic_name].pk],
+    )  # fmt: skip
 
 
 def _clinic(organization: Organization, name: str, *, is_central: bool = False) -> Clinic:

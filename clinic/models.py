@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from simple_history.manager import HistoryManager
@@ -136,12 +137,46 @@ class User(AbstractUser):
         related_name="users",
         verbose_name=_("organization"),
     )
+    # Team management (clinic.team): an invited person is an inactive user
+    # with an unusable password until they follow the e-mailed link; sending
+    # the invitation again moves `invited_at`, which retires the older links.
+    invited_at = models.DateTimeField(_("invited at"), null=True, blank=True)
+    invited_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("invited by")
+    )
+    # Users are never deleted (their name stays on every record they wrote):
+    # a person who leaves is deactivated.
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            # Invitations and password resets find people by e-mail address,
+            # across the installation (users are not scoped).
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="user_email_unique",
+                violation_error_message=_("Another person already uses this e-mail address."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def member_status(self) -> MemberStatus:
+        if self.is_active:
+            return MemberStatus.ACTIVE
+        if self.deactivated_at is None and self.invited_at is not None and not self.has_usable_password():
+            return MemberStatus.INVITED
+        return MemberStatus.DEACTIVATED
+
+
+class MemberStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INVITED = "invited", _("Invited, not yet accepted")
+    DEACTIVATED = "deactivated", _("Deactivated")
 
 
 def validate_time_zone(value: str) -> None:
@@ -298,6 +333,46 @@ class Membership(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.clinic} · {self.get_role_display()}"
+
+
+class MemberEventKind(models.TextChoices):
+    INVITED = "invited", _("Invited")
+    INVITATION_SENT = "invitation_sent", _("Invitation sent again")
+    JOINED = "joined", _("Accepted the invitation")
+    ROLE_CHANGED = "role_changed", _("Role changed")
+    DEACTIVATED = "deactivated", _("Deactivated")
+    REACTIVATED = "reactivated", _("Reactivated")
+
+
+class MemberEvent(TenantModel):
+    """What happened to a person of the team, by whom and when: invited, joined,
+    a role changed in a clinic (from → to; empty: no access), deactivated,
+    reactivated. Written by `clinic.team` in the same transaction; append-only."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="member_events", verbose_name=_("person"))
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
+    kind = models.CharField(_("what"), max_length=20, choices=MemberEventKind.choices)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("clinic")
+    )
+    role_before = models.CharField(_("role before"), max_length=20, choices=Role.choices, blank=True)
+    role_after = models.CharField(_("role after"), max_length=20, choices=Role.choices, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    objects = ScopedManager(  # type: ignore[misc]
+        _manager_class=models.Manager.from_queryset(AppendOnlyQuerySet), organization="organization"
+    )
+
+    class Meta:
+        verbose_name = _("team event")
+        verbose_name_plural = _("team events")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()}"
 
 
 class Professional(TenantModel):

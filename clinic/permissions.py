@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 class Perm(StrEnum):
-    MANAGE_ORGANIZATION = "manage_organization"  # clinics, members, organization settings
+    MANAGE_ORGANIZATION = "manage_organization"  # clinics, organization settings, the owner role
+    MANAGE_TEAM = "manage_team"  # invite people, their roles per clinic, deactivate (clinic.team)
     CONFIGURE_CLINIC = "configure_clinic"  # professionals, rooms, questionnaires, the self-registration link
     MANAGE_CATALOG = "manage_catalog"  # services and package templates
     MANAGE_PATIENTS = "manage_patients"

@@ -7,7 +7,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from billing import portal as billing_portal
-from clinic import resource_views, views
+from clinic import resource_views, team_views, views
 from clinic.health import healthz
 from packages.catalog import views as package_views
 from packages.patient_packages import urls as patient_package_urls
@@ -25,12 +25,31 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/password/reset/", team_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password/reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("accounts/invitation/<uidb64>/<token>/", team_views.invitation_accept, name="invitation-accept"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("clinic/switch/", views.clinic_switch, name="clinic-switch"),
     path("settings/", views.settings_index, name="settings"),
     path("settings/clinics/new/", views.clinic_create, name="clinic-create"),
     path("settings/clinics/<int:clinic_id>/", views.clinic_edit, name="clinic-edit"),
+    path("settings/team/", team_views.team_list, name="settings-team"),
+    path("settings/team/invite/", team_views.member_invite, name="settings-team-invite"),
+    path("settings/team/<int:user_id>/", team_views.member_detail, name="settings-team-member"),
+    path("settings/team/<int:user_id>/deactivate/", team_views.member_deactivate, name="settings-team-deactivate"),
+    path("settings/team/<int:user_id>/reactivate/", team_views.member_reactivate, name="settings-team-reactivate"),
+    path("settings/team/<int:user_id>/resend/", team_views.member_resend_invitation, name="settings-team-resend"),
     path("settings/catalog/", package_views.catalog_settings, name="catalog-settings"),
     path("settings/professionals/", resource_views.professional_list, name="settings-professional-list"),
     path("settings/professionals/new/", resource_views.professional_create, name="settings-professional-create"),

@@ -68,7 +68,7 @@ def test_seed_demo_is_idempotent() -> None:
     call_command("seed_demo", stdout=out)
     first = _demo_counts()
     call_command("seed_demo", stdout=StringIO())
-    assert _demo_counts() == first == (1, 2, 6, 8)
+    assert _demo_counts() == first == (1, 2, 7, 9)  # six demo logins and one pending invitation
     assert "owner" in out.getvalue()
     assert DEMO_PASSWORD in out.getvalue()
     with scopes_disabled():
