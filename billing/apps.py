@@ -23,3 +23,6 @@ class BillingConfig(AppConfig):
         from billing import portal
 
         portal.register()
+        from billing import home_panel
+
+        home_panel.register()

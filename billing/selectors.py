@@ -4,14 +4,39 @@ financial summary, payments with what they paid."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
-from billing.models import ZERO, Allocation, Method, PatientAccount, Payment, Receivable, ReceivableStatus, Refund
+from billing.models import (
+    MONEY_METHODS,
+    ZERO,
+    Allocation,
+    Method,
+    PatientAccount,
+    Payment,
+    Receivable,
+    ReceivableStatus,
+    Refund,
+)
 from scheduling.models import AppointmentLine
 
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -180,3 +205,86 @@ def cash_summary(*, clinic_id: int, day: dt.date, time_zone: str) -> list[CashLi
         )
         for method in Method
     ]
+
+
+# The home page's reads (issue 14): each a fixed number of queries.
+
+
+@dataclass(frozen=True)
+class Unpaid:
+    """What is still owed on the clinic's receivables due today and before
+    today (overdue), and the first rows to take payment for."""
+
+    today_count: int
+    today_open: Decimal
+    overdue_count: int
+    overdue_open: Decimal
+    rows: Sequence[Receivable]
+
+    @property
+    def count(self) -> int:
+        return self.today_count + self.overdue_count
+
+
+def unpaid_due(*, clinic_id: int, today: dt.date, limit: int = 8) -> Unpaid:
+    """Open and partly paid receivables of the clinic due today or overdue,
+    in two queries: the sums, and the rows (today's first, by session time;
+    then the overdue ones, the most recent first)."""
+    rows = Receivable.objects.filter(STATUS_FILTERS["open"], clinic_id=clinic_id, due_date__lte=today)
+    due_today, overdue = Q(due_date=today), Q(due_date__lt=today)
+    owed = F("amount") - F("paid")
+    sums = rows.aggregate(
+        today_count=Count("pk", filter=due_today),
+        today_open=Coalesce(Sum(owed, filter=due_today), Value(ZERO), output_field=_MONEY),
+        overdue_count=Count("pk", filter=overdue),
+        overdue_open=Coalesce(Sum(owed, filter=overdue), Value(ZERO), output_field=_MONEY),
+    )
+    # Today's by session time (a package's installment after them), then
+    # the overdue ones, the most recent first.
+    session_today = Case(When(due_today, then=F("appointment__start")), default=None, output_field=DateTimeField())
+    listed = list(
+        rows.select_related("patient", "appointment", "patient_package")
+        .annotate(overdue=Case(When(overdue, then=Value(1)), default=Value(0)), session_today=session_today)
+        .order_by("overdue", F("session_today").asc(nulls_last=True), "-due_date", "pk")[:limit]
+    )
+    return Unpaid(sums["today_count"], sums["today_open"], sums["overdue_count"], sums["overdue_open"], listed)
+
+
+@dataclass(frozen=True)
+class Received:
+    """Money received in a period, less what was refunded of it."""
+
+    received: Decimal
+    refunded: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.received - self.refunded
+
+
+def money_received(*, clinic_id: int, periods: Sequence[tuple[dt.datetime, dt.datetime]]) -> list[Received]:
+    """Per period [start, end), the money (cash, card, Pix, transfer) the
+    clinic received and gave back; sessions paid from a package moved no
+    money. Two queries for all the periods."""
+    if not periods:
+        return []
+    earliest, latest = min(start for start, _end in periods), max(end for _start, end in periods)
+    received_sums = {
+        f"p{index}": Coalesce(
+            Sum("amount", filter=Q(received_at__gte=start, received_at__lt=end)), Value(ZERO), output_field=_MONEY
+        )
+        for index, (start, end) in enumerate(periods)
+    }
+    refunded_sums = {
+        f"p{index}": Coalesce(
+            Sum("amount", filter=Q(created_at__gte=start, created_at__lt=end)), Value(ZERO), output_field=_MONEY
+        )
+        for index, (start, end) in enumerate(periods)
+    }
+    received = Payment.objects.filter(
+        clinic_id=clinic_id, method__in=MONEY_METHODS, received_at__gte=earliest, received_at__lt=latest
+    ).aggregate(**received_sums)
+    refunded = Refund.objects.filter(
+        payment__clinic_id=clinic_id, payment__method__in=MONEY_METHODS, created_at__gte=earliest, created_at__lt=latest
+    ).aggregate(**refunded_sums)
+    return [Received(received[f"p{index}"], refunded[f"p{index}"]) for index in range(len(periods))]

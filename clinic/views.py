@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic import services
+from clinic import home_panels, services
 from clinic.errors import ApplicationError, add_to_form
 from clinic.forms import ClinicForm
 from clinic.models import Clinic, Membership
-from clinic.permissions import Perm, require_perm
+from clinic.permissions import Perm, request_has_perm, require_perm
 from clinic.tenancy import SESSION_CLINIC_KEY
 
 
@@ -35,9 +39,34 @@ def get_clinic_for_user(request: HttpRequest, clinic_id: int) -> Clinic:
         raise Http404 from None
 
 
+# The home page's shortcuts: (permission, url name, label, Bootstrap icon).
+HOME_ACTIONS = [
+    (Perm.BOOK_APPOINTMENTS, "scheduling:index", _lazy("Book a session"), "calendar-plus"),
+    (Perm.MANAGE_PATIENTS, "patients:create", _lazy("New patient"), "person-plus"),
+    (Perm.TAKE_PAYMENTS, "billing:index", _lazy("Take a payment"), "cash-coin"),
+]
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "clinic/dashboard.html")
+    """The home page: the cards the apps register for the reader's role
+    (`clinic.home_panels`), read and shown in the clinic's time zone."""
+    clinic: Clinic | None = getattr(request, "clinic", None)
+    membership: Membership | None = getattr(request, "membership", None)
+    if clinic is None or membership is None:
+        return render(request, "clinic/dashboard.html", {"panels": {}, "actions": []})
+    with timezone.override(ZoneInfo(clinic.time_zone)):
+        home = home_panels.Home(request, clinic, membership)
+        rendered = home_panels.panels_for(home)
+        home_panels.patients_shown(home_panels.PatientsShown(request, home_panels.shown_patients(rendered)))
+        areas = {area: [panel for panel in rendered if panel.area == area] for area in ("top", "main", "side")}
+        actions = [
+            {"url": reverse(url_name), "label": label, "icon": icon}
+            for permission, url_name, label, icon in HOME_ACTIONS
+            if request_has_perm(request, permission)
+        ]
+        context = {"panels": areas, "actions": actions, "today": home.today}
+        return render(request, "clinic/dashboard.html", context)
 
 
 @login_required
@@ -55,17 +84,15 @@ def clinic_switch(request: HttpRequest) -> HttpResponseRedirect:
 @login_required
 def settings_index(request: HttpRequest) -> HttpResponse:
     clinics = Clinic.objects.order_by("-is_central", "name")
-    memberships = Membership.objects.select_related("user", "clinic").order_by(
-        "user__first_name", "user__username", "clinic__name"
-    )
-    return render(request, "clinic/settings.html", {"clinics": clinics, "members": memberships})
+    # The team has its own page (clinic.team_views), for those who manage it.
+    return render(request, "clinic/settings.html", {"clinics": clinics})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def clinic_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, Perm.MANAGE_ORGANIZATION)
-    form = ClinicForm(request.POST or None)
+    form = ClinicForm(request.POST or None, organization=request.organization)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:
             clinic = services.clinic_create(

@@ -17,3 +17,6 @@ class SchedulingConfig(AppConfig):
         from scheduling import portal
 
         portal.register()
+        from scheduling import home_panel
+
+        home_panel.register()

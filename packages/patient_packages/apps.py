@@ -14,3 +14,6 @@ class PatientPackagesConfig(AppConfig):
         from packages.patient_packages import portal
 
         portal.register()
+        from packages.patient_packages import home_panel
+
+        home_panel.register()
