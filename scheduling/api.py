@@ -70,6 +70,13 @@ class AppointmentSerializer(serializers.Serializer):
         return list(self.context.get("warnings", []))
 
 
+CONFIRM_FUTURE_HELP = (
+    "Confirms a debiting status (attended, or a custom status that debits) for a session that starts more than "
+    f"{int(services.FUTURE_DEBIT_GRACE.total_seconds() // 60)} minutes from now. Without it such a request is "
+    'refused with 400 and code "future_session", whose detail asks the question the calendar asks.'
+)
+
+
 class AppointmentInputSerializer(serializers.Serializer):
     # A booking reads little of the patient and of the package (which it locks and reads again).
     patient = TenantPrimaryKeyField(Patient, only=("id", "organization_id", "clinic_id"))
@@ -83,6 +90,7 @@ class AppointmentInputSerializer(serializers.Serializer):
     authorization = serializers.CharField(required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     reminder_hours = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=24 * 14)
+    confirm_future = serializers.BooleanField(required=False, default=False, help_text=CONFIRM_FUTURE_HELP)
 
 
 class AppointmentChangeSerializer(serializers.Serializer):
@@ -98,6 +106,7 @@ class AppointmentChangeSerializer(serializers.Serializer):
     authorization = serializers.CharField(required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True)
     reminder_hours = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=24 * 14)
+    confirm_future = serializers.BooleanField(required=False, default=False, help_text=CONFIRM_FUTURE_HELP)
 
 
 class ReminderSerializer(serializers.Serializer):
@@ -146,7 +155,9 @@ class AppointmentFilter(filters.FilterSet):
 
 class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet):
     """Appointments. `PATCH {"status": code}` moves one through the transition
-    service (debiting, crediting or releasing its package session); `DELETE`
+    service (debiting, crediting or releasing its package session); a
+    debiting status for a session still ahead needs `"confirm_future": true`
+    (else 400 `future_session`, as the calendar asks first); `DELETE`
     releases the session (credited back when it had been debited)."""
 
     serializer_class = AppointmentSerializer
@@ -202,6 +213,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
             notes=data.get("notes"),
             status=data.get("status"),
             reminder_hours=data.get("reminder_hours", KEEP),
+            confirm_future=data.get("confirm_future", False),
         )
         return self._respond(booking)
 

@@ -24,3 +24,12 @@ class SessionAttended(ApplicationError):
     default_detail = _(
         "This session was attended, so it stays debited: change the appointment's status to give it back."
     )
+
+
+class FutureSession(ApplicationError):
+    """A debiting status (attended) for a session that has not started yet:
+    more often a click on the wrong row than a session already held, so it
+    needs the caller's confirmation (`confirm_future`)."""
+
+    code = "future_session"
+    default_detail = _("This session has not started yet.")

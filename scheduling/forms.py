@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from clinic.form_fields import money_field
 from clinic.models import Clinic, Professional, Room, Weekday
 from clinic.selectors import professionals_for_clinic, rooms_for_clinic
-from clinic.service_forms import ServiceModelForm
+from clinic.service_forms import ServiceCheckedForm, ServiceModelForm
 from packages.catalog import selectors as catalog
 from packages.catalog.models import Service
 from packages.patient_packages.models import PackageStatus, PatientPackage
 from patients.models import Patient
+from patients.services import patient_check
 from scheduling.models import AppointmentStatus
 from scheduling.recurrence import MAX_OCCURRENCES, Recurrence
 from scheduling.services import MAX_QUANTITY, LineInput
@@ -53,7 +55,8 @@ class ServiceSelect(forms.Select):
         option = super().create_option(name, value, *args, **kwargs)
         service = getattr(value, "instance", None)
         if isinstance(service, Service):
-            option["attrs"]["data-price"] = f"{service.price:.2f}"
+            # In the reader's locale, as the price input shows it ("120,00").
+            option["attrs"]["data-price"] = formats.localize_input(service.price)
             option["attrs"]["data-duration"] = service.duration_minutes
         return option
 
@@ -63,14 +66,7 @@ class LineForm(forms.Form):
         label=_("Service"), queryset=Service.objects.none(), widget=ServiceSelect
     )
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY, initial=1)
-    price = forms.DecimalField(
-        label=_("Unit price"),
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0"),
-        required=False,
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
-    )
+    price = money_field(_("Unit price"), required=False)
 
     def __init__(self, *args: Any, services: QuerySet[Service], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -162,6 +158,8 @@ class AppointmentForm(forms.Form):
     following = forms.BooleanField(
         label=_("Also change the following sessions of the series (time, professional, room)"), required=False
     )
+    # Booked as attended (a debiting status) ahead of time: asked first (`services.is_future_debit`).
+    confirm_future = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, clinic: Clinic, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -174,7 +172,7 @@ class AppointmentForm(forms.Form):
         )
         self.fields["end"].help_text = _("Empty: from the services' durations.")
         if editing:
-            for name in ("patient", "status", "repeat", "interval", "weekdays", "until", "count"):
+            for name in ("patient", "status", "repeat", "interval", "weekdays", "until", "count", "confirm_future"):
                 del self.fields[name]
         else:
             del self.fields["following"]
@@ -222,10 +220,25 @@ class AppointmentForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    """A drag or a resize on the calendar: the new start and end, clinic time."""
+    """A drag or a resize on the calendar: the new start and end, clinic time,
+    and, dropped in another professional's column of the day view, the new
+    professional (`professional` sent empty: no professional; not sent: the
+    same). `undo` says the move puts back what a previous one changed."""
 
     start = forms.DateTimeField(input_formats=DATETIME_FORMATS)
     end = forms.DateTimeField(input_formats=DATETIME_FORMATS, required=False)
+    professional: forms.ModelChoiceField[Professional] = forms.ModelChoiceField(
+        label=_("Professional"), queryset=Professional.objects.none(), required=False
+    )
+    undo = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["professional"].queryset = professionals_for_clinic(clinic)  # type: ignore[attr-defined]
+
+    @property
+    def moves_professional(self) -> bool:
+        return self.add_prefix("professional") in self.data
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -234,6 +247,52 @@ class MoveForm(forms.Form):
         if start and end and end <= start:
             self.add_error("end", _("The end must be after the start."))
         return data
+
+
+class QuickPatientForm(ServiceCheckedForm):
+    """The booking modal's "New patient": a few fields, parsed here (the
+    name and the professional must be there), checked with the rules of the
+    patient file (`patients.services.patient_check`: the phone, the e-mail, a
+    birth date in the past...) even when a field failed, so that every error
+    shows at once. Prefixed, as its inputs sit inside the booking form."""
+
+    prefix = "new_patient"
+
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    mobile = forms.CharField(
+        label=_("Mobile"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    email = forms.CharField(
+        label=_("E-mail"), max_length=254, required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
+    birth_date = forms.DateField(
+        label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    professional: forms.ModelChoiceField[Professional] = forms.ModelChoiceField(
+        label=_("Responsible professional"),
+        queryset=Professional.objects.none(),
+        error_messages={"required": _("Choose the responsible professional.")},
+    )
+
+    # The patient's fields the form hands to `patient_create`.
+    PATIENT_FIELDS = ("full_name", "mobile", "email", "birth_date")
+
+    def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        self.fields["professional"].queryset = professionals_for_clinic(clinic)  # type: ignore[attr-defined]
+        self.fields["full_name"].widget.attrs["data-patient-new-first"] = "true"
+
+    def patient_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The patient's fields that parsed."""
+        return {name: data[name] for name in self.PATIENT_FIELDS if name in data}
+
+    def service_check(self, data: dict[str, Any]) -> object:
+        patient_check(clinic=self.clinic, fields=self.patient_fields(data))
+        return None
 
 
 class EvolutionNoteForm(forms.Form):

@@ -30,8 +30,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from clinic.errors import ApplicationError
 from clinic.models import Clinic, Professional, WorkingHours
@@ -229,8 +228,10 @@ def online_book(*, clinic: Clinic, patient: Patient, professional: Professional,
     locked = Professional.objects.select_for_update().prefetch_related("working_hours").get(pk=professional.pk)
     upcoming = Appointment.objects.filter(patient=patient, holds_slot=True, start__gte=timezone.now()).count()
     if upcoming >= clinic.online_max_upcoming:
-        raise TooManyUpcoming(_("You already have %(count)s sessions booked: call the clinic to book more.")
-                              % {"count": upcoming})  # fmt: skip
+        raise TooManyUpcoming(ngettext(
+            "You already have %(count)s session booked: call the clinic to book more.",
+            "You already have %(count)s sessions booked: call the clinic to book more.", upcoming,
+        ) % {"count": upcoming})  # fmt: skip
     zone = ZoneInfo(clinic.time_zone)
     day = timezone.localtime(start, zone).date()
     slots = free_slots(clinic, [locked], service=service, patient=patient, package=package, first_day=day, days=1)

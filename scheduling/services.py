@@ -39,8 +39,8 @@ from packages.patient_packages.errors import AppointmentHasOtherPackage, Package
 from packages.patient_packages.locks import lock_packages
 from packages.patient_packages.models import PackageStatus, PatientPackage
 from patients.models import Patient
-from scheduling import events, package_sessions
-from scheduling.errors import DoubleBooking, InvalidTransition, SessionAttended
+from scheduling import events, package_sessions, wording
+from scheduling.errors import DoubleBooking, FutureSession, InvalidTransition, SessionAttended
 from scheduling.events import ChargeEvent
 from scheduling.locks import Locked, lock
 from scheduling.models import (
@@ -70,9 +70,40 @@ YEARS = range(2000, 2101)
 # The transition table: a cancelled appointment is over; everything else can
 # move to any status (clinics correct a wrongly marked session all the time).
 TERMINAL = {BuiltinStatus.CANCELLED}
+# A debiting status (attended) for a session that starts later than this is
+# asked about first (`confirm_future`): a patient who arrives a little early
+# is attended at once, a session two days ahead is a click on the wrong row.
+FUTURE_DEBIT_GRACE = dt.timedelta(minutes=30)
 
 
 # Statuses (A2)
+
+
+def is_future_debit(
+    *, start: dt.datetime, status: AppointmentStatus, confirm_future: bool, now: dt.datetime | None = None
+) -> bool:
+    """A debiting status for a session more than `FUTURE_DEBIT_GRACE` ahead
+    that the caller did not confirm (`confirm_future`)."""
+    return not confirm_future and status.debits and start > (now or timezone.now()) + FUTURE_DEBIT_GRACE
+
+
+def future_session(
+    *, start: dt.datetime, status: AppointmentStatus, clinic: Clinic, now: dt.datetime | None = None
+) -> FutureSession:
+    """The refusal of `is_future_debit`, asking the question the page shows:
+    "This session is on Thu 4 Dec at 10:00, in 2 days. Mark it “Attended”
+    anyway?"."""
+    tz = ZoneInfo(clinic.time_zone)
+    return FutureSession(
+        _("This session is on %(day)s at %(time)s, %(relative)s. Mark it “%(status)s” anyway?")
+        % {
+            "day": wording.day_label(start, tz),
+            "time": wording.time_label(start, tz),
+            "relative": wording.relative_label(start, now or timezone.now(), tz),
+            "status": status.display_name,
+        },
+        fields={"confirm_future": [_("The session has not started yet: confirm to mark it anyway.")]},
+    )
 
 
 def statuses_create_builtin(organization: Organization) -> None:
@@ -350,10 +381,13 @@ def book(
     locked: Locked | None = None,
     reminder_hours: int | None = None,
     booked_online: bool = False,
+    confirm_future: bool = True,
 ) -> Booking:
     """Step: book an appointment; linked to a package, it takes one of its
     sessions. `locked` is what the caller already holds (a series, the link
-    of a package with its dates); otherwise the step takes its own locks."""
+    of a package with its dates); otherwise the step takes its own locks.
+    Booked with a debiting status more than a little ahead, it needs
+    `confirm_future` (the page and the API pass what the user sent)."""
     _check_years(start=start, end=end)
     parsed = _lines(clinic, lines)
     if end is None:
@@ -370,6 +404,8 @@ def book(
     if errors:
         raise ValidationFailed(fields=errors)
     status_row = status_for_code(status)
+    if is_future_debit(start=start, status=status_row, confirm_future=confirm_future):
+        raise future_session(start=start, status=status_row, clinic=clinic)
 
     template = trigger_template(clinic, lines) if patient_package is None and chain else None
     if locked is None:
@@ -410,6 +446,37 @@ def book(
     events.charge_changed(ChargeEvent(appointment, locked, status_row, actor, lines=parsed, created=True))
     reminders.booked(appointment, status_row)
     return Booking(appointment, _warnings(appointment), written)
+
+
+def booking_check(
+    *,
+    clinic: Clinic,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    lines: Sequence[LineInput] = (),
+    professional: Professional | None = None,
+    room: Room | None = None,
+    appointment: Appointment | None = None,
+) -> None:
+    """The slot rules of `book` and `update` (the end after the start, the
+    professional or room not already booked then) on what a form could
+    parse, writing and locking nothing: the booking modal shows them with
+    its own errors on the first submit. `book` checks again, under its locks,
+    and the database's exclusion constraint decides a race."""
+    if start is None:
+        return
+    if end is None and lines:
+        end = start + dt.timedelta(minutes=sum(line.service.duration_minutes * line.quantity for line in lines))
+    if end is None:
+        return
+    if end <= start:
+        raise ValidationFailed(fields={"end": [_("The end must be after the start.")]})
+    probe = Appointment(clinic=clinic, professional=professional, room=room, start=start, end=end)
+    if appointment is not None:
+        probe.pk = appointment.pk
+    conflict = _conflict(probe)
+    if conflict is not None:
+        raise _double_booking(conflict, clinic)
 
 
 # Book an appointment: `book` as an entry point (its `locked` is for the
@@ -459,10 +526,12 @@ def update(
     notes: str | None = None,
     status: str | None = None,
     reminder_hours: int | Keep | None = KEEP,
+    confirm_future: bool = True,
 ) -> Booking:
     """Step: move, resize, edit and (with `status`) change the status of a
     locked appointment, with the same rules as booking (double booking,
-    budget). Arguments left out stay as they are."""
+    budget, a debiting status ahead of time). Arguments left out stay as they
+    are."""
     _check_years(start=start, end=end)
     clinic = appointment.clinic
     errors: dict[str, list[str]] = {}
@@ -502,6 +571,8 @@ def update(
     parsed = _lines(clinic, lines) if lines is not None else None
     if status is not None and status != appointment.status:
         status_row = _transition(appointment, status)
+        if is_future_debit(start=appointment.start, status=status_row, confirm_future=confirm_future):
+            raise future_session(start=appointment.start, status=status_row, clinic=clinic)
     else:
         status_row = status_for_code(appointment.status, active_only=False)
     _take_status(appointment, status_row)
@@ -544,9 +615,11 @@ def appointment_update(
     notes: str | None = None,
     status: str | None = None,
     reminder_hours: int | Keep | None = KEEP,
+    confirm_future: bool = True,
 ) -> Booking:
     """Move, resize or edit an appointment and, with `status`, change its
-    status too, all or nothing. Arguments left out stay as they are."""
+    status too, all or nothing. Arguments left out stay as they are. A
+    debiting status for a session still ahead needs `confirm_future`."""
     target = patient_package.pk if isinstance(patient_package, PatientPackage) else None
     locked = lock(appointments=[appointment.pk], packages=[target])
     current = locked.appointment(appointment.pk)
@@ -554,21 +627,27 @@ def appointment_update(
     if all(isinstance(value, Keep) for value in kept) and (start, end, lines, authorization, notes) == (None,) * 5:
         # Only a status change (the API's PATCH {"status": ...}): the transition alone.
         if status is not None:
-            set_status(current, locked=locked, status=status, actor=actor)
+            set_status(current, locked=locked, status=status, actor=actor, confirm_future=confirm_future)
         return Booking(current, [])
     return update(
         current, locked=locked, actor=actor, start=start, end=end, professional=professional, room=room,
         lines=lines, patient_package=patient_package, authorization=authorization, notes=notes, status=status,
-        reminder_hours=reminder_hours,
+        reminder_hours=reminder_hours, confirm_future=confirm_future,
     )  # fmt: skip
 
 
-def set_status(appointment: Appointment, *, locked: Locked, status: str, actor: User | None) -> Appointment:
-    """Step: move a locked appointment to `status` and let its package follow (K8)."""
+def set_status(
+    appointment: Appointment, *, locked: Locked, status: str, actor: User | None, confirm_future: bool = True
+) -> Appointment:
+    """Step: move a locked appointment to `status` and let its package follow
+    (K8). A debiting status for a session still ahead needs `confirm_future`
+    (checked here, on the row read under its lock)."""
     if status == appointment.status:
         return appointment
     released_before = status_for_code(appointment.status, active_only=False).releases
     status_row = _transition(appointment, status)
+    if is_future_debit(start=appointment.start, status=status_row, confirm_future=confirm_future):
+        raise future_session(start=appointment.start, status=status_row, clinic=appointment.clinic)
     appointment.save(update_fields=_take_status(appointment, status_row))
     package_sessions.sync(appointment, locked=locked, status=status_row, actor=actor)
     if status_row.releases != released_before:
@@ -580,11 +659,16 @@ def set_status(appointment: Appointment, *, locked: Locked, status: str, actor: 
 
 
 @entry_point
-def appointment_set_status(*, appointment: Appointment, status: str, actor: User | None) -> Appointment:
+def appointment_set_status(
+    *, appointment: Appointment, status: str, actor: User | None, confirm_future: bool = True
+) -> Appointment:
     """The one transition function: move the appointment to `status` and let
-    its package follow (K8)."""
+    its package follow (K8). The page and the API pass `confirm_future` as
+    the user sent it: marking a session attended days ahead is asked first."""
     locked = lock(appointments=[appointment.pk])
-    return set_status(locked.appointment(appointment.pk), locked=locked, status=status, actor=actor)
+    return set_status(
+        locked.appointment(appointment.pk), locked=locked, status=status, actor=actor, confirm_future=confirm_future
+    )
 
 
 @entry_point

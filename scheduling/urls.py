@@ -1,15 +1,17 @@
 from django.urls import path
 
-from scheduling import subscription_views, views
+from scheduling import patient_views, subscription_views, views
 
 app_name = "scheduling"
 
 urlpatterns = [
     path("", views.calendar, name="index"),
     path("feed/", views.feed, name="feed"),
+    path("resources/", views.resources, name="resources"),
     path("book/", views.appointment_new, name="book"),
     path("book/packages/", views.booking_packages, name="budget"),
     path("book/patients/", views.patient_search, name="patient-search"),
+    path("book/patients/new/", patient_views.patient_quick_create, name="patient-new"),
     path("appointments/<int:appointment_id>/", views.appointment_edit, name="edit"),
     path("appointments/<int:appointment_id>/status/", views.appointment_status, name="status"),
     path("appointments/<int:appointment_id>/move/", views.appointment_move, name="move"),

@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, trigger_client_event
 
 from clinic.errors import ApplicationError, add_to_form
-from clinic.models import Clinic, User
+from clinic.models import Clinic, Professional, User
 from clinic.permissions import Perm, request_has_perm, require_perm
 from clinic.selectors import professionals_for_clinic, rooms_for_clinic
 from packages.catalog.models import Posting
@@ -41,7 +41,8 @@ from packages.patient_packages.models import PatientPackage
 from patients.models import AccessChannel, Patient
 from patients.selectors import patient_search as patients_matching
 from patients.services import access_log_record
-from scheduling import package_sessions, recurrence, selectors, services
+from scheduling import package_sessions, recurrence, selectors, services, wording
+from scheduling.errors import FutureSession
 from scheduling.forms import (
     AppointmentForm,
     AppointmentStatusForm,
@@ -60,6 +61,10 @@ PATIENT_SEARCH_MIN_LENGTH = 2
 # FullCalendar's locale codes for the UI languages (settings.LANGUAGES).
 CALENDAR_LOCALES = {"pt-br": "pt-br", "en": "en", "es": "es", "de": "de"}
 MODAL = "scheduling/_appointment_modal.html"
+# The day view's column of the appointments without a professional.
+NO_PROFESSIONAL = "none"
+# FullCalendar's `daysOfWeek` counts from Sunday (0); `Weekday` from Monday (0).
+FULLCALENDAR_WEEKDAY = {weekday: (weekday + 1) % 7 for weekday in range(7)}
 
 
 # Helpers --------------------------------------------------------------------------
@@ -163,8 +168,10 @@ def calendar(request: HttpRequest) -> HttpResponse:
     except ValueError:
         initial_date = ""
     can_book = request_has_perm(request, Perm.BOOK_APPOINTMENTS)
+    professionals = list(professionals_for_clinic(clinic))
     config = {
         "feedUrl": reverse("scheduling:feed"),
+        "resourcesUrl": reverse("scheduling:resources"),
         "bookUrl": reverse("scheduling:book") if can_book else "",
         "editUrl": reverse("scheduling:edit", args=[0]),
         "moveUrl": reverse("scheduling:move", args=[0]),
@@ -172,17 +179,23 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "timeZone": clinic.time_zone,
         "initialDate": initial_date,
         "canBook": can_book,
+        # A clinic of several professionals opens on the day with a column
+        # each (what its front desk looks at first); one professional, on the week.
+        "byProfessional": len(professionals) > 1,
+        "noProfessional": NO_PROFESSIONAL,
         "messages": {
             "moveFailed": _("The appointment could not be moved."),
             "loadFailed": _("The calendar could not be loaded. Try again."),
             "bookedOnline": _("booked online"),
+            "undo": _("Undo"),
+            "close": _("Close"),
         },
     }
     patient_id = _int_or_none(request.GET.get("patient"))
     context = {
         # Opened from a patient's file: new bookings (and series) are for that patient.
         "for_patient": Patient.objects.filter(pk=patient_id, is_active=True).first() if patient_id else None,
-        "professionals": professionals_for_clinic(clinic),
+        "professionals": professionals,
         "rooms": rooms_for_clinic(clinic),
         "statuses": _statuses(request, active_only=True),
         "calendar_config": config,
@@ -197,6 +210,15 @@ def _services_label(appointment: Appointment) -> str:
     )
 
 
+def _range(request: HttpRequest, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime] | None:
+    """The [start, end) a calendar feed asks for, at most two months long."""
+    start = _parse_moment(request.GET.get("start"), tz)
+    end = _parse_moment(request.GET.get("end"), tz)
+    if start is None or end is None or end <= start or end - start > dt.timedelta(days=62):
+        return None
+    return start, end
+
+
 @login_required
 @require_GET
 def feed(request: HttpRequest) -> HttpResponse:
@@ -204,10 +226,10 @@ def feed(request: HttpRequest) -> HttpResponse:
     [start, end), in the clinic's time (ISO with offset), coloured by status."""
     clinic = _clinic(request)
     tz = ZoneInfo(clinic.time_zone)
-    start = _parse_moment(request.GET.get("start"), tz)
-    end = _parse_moment(request.GET.get("end"), tz)
-    if start is None or end is None or end <= start or end - start > dt.timedelta(days=62):
+    moments = _range(request, tz)
+    if moments is None:
         return HttpResponseBadRequest(_("Give a start and an end at most two months apart."))
+    start, end = moments
     appointments = list(
         selectors.appointment_list(
             clinic_id=clinic.pk,
@@ -239,6 +261,8 @@ def feed(request: HttpRequest) -> HttpResponse:
                 "backgroundColor": color,
                 "borderColor": color,
                 "editable": can_book and not cancelled,
+                # Its column in the day view by professional.
+                "resourceId": str(appointment.professional_id) if appointment.professional_id else NO_PROFESSIONAL,
                 "classNames": (["is-cancelled"] if cancelled else [])
                 + (["is-online"] if appointment.booked_online else []),
                 "extendedProps": {
@@ -254,6 +278,52 @@ def feed(request: HttpRequest) -> HttpResponse:
             }
         )
     return JsonResponse(events, safe=False)
+
+
+def _business_hours(professional: Professional) -> list[dict[str, Any]]:
+    """The professional's working hours as FullCalendar's `businessHours`:
+    the day view greys the rest of their column."""
+    spans: dict[tuple[str, str], list[int]] = {}
+    for interval in professional.working_hours.all():
+        key = (interval.starts_at.strftime("%H:%M"), interval.ends_at.strftime("%H:%M"))
+        spans.setdefault(key, []).append(FULLCALENDAR_WEEKDAY[interval.weekday])
+    return [
+        {"daysOfWeek": sorted(days), "startTime": starts, "endTime": ends}
+        for (starts, ends), days in sorted(spans.items())
+    ]
+
+
+@login_required
+@require_GET
+def resources(request: HttpRequest) -> HttpResponse:
+    """The columns of the day view by professional (FullCalendar's resource
+    feed) for [start, end): the clinic's active professionals with their
+    working hours, an inactive one who still has appointments then, and "No
+    professional" when an appointment has none. `professional` keeps one."""
+    clinic = _clinic(request)
+    tz = ZoneInfo(clinic.time_zone)
+    moments = _range(request, tz)
+    if moments is None:
+        return HttpResponseBadRequest(_("Give a start and an end at most two months apart."))
+    start, end = moments
+    professionals, unassigned = selectors.calendar_professionals(
+        clinic=clinic, start=start, end=end, professional_id=_int_or_none(request.GET.get("professional"))
+    )
+    rows: list[dict[str, Any]] = []
+    for professional in professionals:
+        row: dict[str, Any] = {
+            "id": str(professional.pk),
+            "title": professional.name,
+            "extendedProps": {"active": professional.is_active, "specialty": professional.specialty},
+        }
+        hours = _business_hours(professional)
+        # Without working hours on file nothing is greyed: the clinic has not said.
+        if hours:
+            row["businessHours"] = hours
+        rows.append(row)
+    if unassigned:
+        rows.append({"id": NO_PROFESSIONAL, "title": _("No professional"), "extendedProps": {"active": True}})
+    return JsonResponse(rows, safe=False)
 
 
 # The modal: booking -------------------------------------------------------------------
@@ -284,6 +354,7 @@ def _modal(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     context["can_book"] = request_has_perm(request, Perm.BOOK_APPOINTMENTS)
     context["can_view_notes"] = request_has_perm(request, Perm.VIEW_CLINICAL_NOTES)
     context["can_take_payments"] = request_has_perm(request, Perm.TAKE_PAYMENTS)
+    context["can_register_patients"] = request_has_perm(request, Perm.MANAGE_PATIENTS)
     return render(request, MODAL, context)
 
 
@@ -325,14 +396,43 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
                     patient_package=data["patient_package"],
                     authorization=data["authorization"],
                     notes=data["notes"],
+                    confirm_future=data.get("confirm_future", False),
                 )
                 return _saved(
                     _booked_message(booking.appointment), booking.warnings, action=_pay_action(request, booking)
                 )
+        except FutureSession as error:
+            # Booked as attended days ahead: the modal asks, and a second
+            # submit with `confirm_future` books it.
+            confirm = {"question": error.detail, "status": _status_name(request, data["status"])}
+            context = {"form": form, "lines": lines, "packages": _package_rows(request, form, lines),
+                       "confirm_future": confirm}  # fmt: skip
+            return _modal(request, context)
         except ApplicationError as error:
             _show_series_error(form, error, rule, clinic) if rule else _show_error(form, error)
+    else:
+        _show_slot_errors(form, lines, clinic)
     context = {"form": form, "lines": lines, "preview": preview, "packages": _package_rows(request, form, lines)}
     return _modal(request, context)
+
+
+def _show_slot_errors(form: Any, lines: Any, clinic: Clinic, appointment: Appointment | None = None) -> None:
+    """A form with errors of its own also shows whether the slot is taken,
+    so that a missing patient and a double booking show on one submit."""
+    data = form.cleaned_data
+    try:
+        services.booking_check(
+            clinic=clinic, start=data.get("start"), end=data.get("end"), lines=lines.partial_lines(),
+            professional=data.get("professional"), room=data.get("room"), appointment=appointment,
+        )  # fmt: skip
+    except ApplicationError as error:
+        if "start" not in form.errors:
+            _show_error(form, error)
+
+
+def _status_name(request: HttpRequest, code: str) -> str:
+    """A status in the reader's language (built-ins translated)."""
+    return next((status.display_name for status in _statuses(request) if status.code == code), code)
 
 
 @login_required
@@ -375,10 +475,9 @@ def _pay_action(request: HttpRequest, booking: services.Booking) -> dict[str, st
 
 
 def _booked_message(appointment: Appointment) -> str:
-    start = timezone.localtime(appointment.start)
     return _("Booked: %(patient)s, %(when)s.") % {
         "patient": appointment.patient.full_name,
-        "when": formats.date_format(start, "SHORT_DATETIME_FORMAT"),
+        "when": wording.moment_label(appointment.start),
     }
 
 
@@ -461,7 +560,7 @@ def _package_rows(
     else:
         line_inputs = []
     offered = selectors.packages_for_booking(
-        patient_id=patient_id, service_ids=[line.service.pk for line in line_inputs]
+        patient_id=patient_id, service_ids=[line.service.pk for line in line_inputs], with_exhausted=True
     )
     current = appointment.patient_package if appointment else None
     if current is not None and current.pk not in {p.pk for p in offered}:
@@ -478,21 +577,36 @@ def _package_rows(
     balances = budgets.balances(offered, when=when, taken=None if appointment else taken)
     rows: list[dict[str, Any]] = []
     bookable: list[PatientPackage] = []
+    with_free: list[PatientPackage] = []
+    choosable: set[str] = set()
     for package in offered:
         check = budgets.session_check(package, lines_typed, when=when, taken=taken[package.pk])
         own = current is not None and package.pk == current.pk
-        rows.append({"package": package, "balance": balances[package.pk], "check": check})
+        balance = balances[package.pk]
+        # In the list's words: a package with no session free to book is
+        # marked so; one with no session left at all (all used or booked)
+        # cannot be chosen, unless it is this appointment's own.
+        no_free = balance.free < 1 and not own
+        exhausted = balance.available < 1 and not own
+        rows.append({"package": package, "balance": balance, "check": check, "no_free": no_free,
+                     "exhausted": exhausted})  # fmt: skip
+        if not exhausted:
+            choosable.add(str(package.pk))
+        if no_free:
+            continue
+        with_free.append(package)
         if check.ok or own:
             bookable.append(package)
-    # Chosen for the user: the first package this booking fits (a used-up one
-    # is listed, its bar saying why); if none fits, still the first, so that
-    # saving says what the budget refuses rather than booking the session
-    # without its package. A choice the user made stays.
-    default = bookable[0] if bookable else (offered[0] if offered else None)
+    # Chosen for the user: the first package with sessions free to book that
+    # this booking fits; if none fits, the first with sessions free to book,
+    # so that saving says what the budget refuses (its bar says why) rather
+    # than booking the session without its package; with none free, "skip"
+    # (a used-up package is never chosen for the user). A choice the user
+    # made stays while it can be chosen.
+    default = bookable[0] if bookable else (with_free[0] if with_free else None)
     if form.is_bound and "patient_package" in form.data:
         chosen = str(form.data.get("patient_package") or "")
-        offered_ids = {str(p.pk) for p in offered}
-        selected = chosen if chosen in offered_ids or chosen == "" else (str(default.pk) if default else "")
+        selected = chosen if chosen in choosable or chosen == "" else (str(default.pk) if default else "")
     elif appointment is not None:
         selected = str(appointment.patient_package_id or "")
     else:
@@ -626,9 +740,11 @@ def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
         else:
             message = _("Saved: %(patient)s, %(when)s.") % {
                 "patient": appointment.patient.full_name,
-                "when": formats.date_format(timezone.localtime(booking.appointment.start), "SHORT_DATETIME_FORMAT"),
+                "when": wording.moment_label(booking.appointment.start),
             }
             return _saved(message, booking.warnings)
+    else:
+        _show_slot_errors(form, lines, appointment.clinic, appointment)
     return _modal(request, _edit_context(request, appointment, form, lines))
 
 
@@ -642,18 +758,25 @@ def appointment_status(request: HttpRequest, appointment_id: int) -> HttpRespons
     code = request.POST.get("status", "")
     status_error = None
     status_message = None
+    confirm_future = None
     try:
-        services.appointment_set_status(appointment=appointment, status=code, actor=_actor(request))
+        services.appointment_set_status(
+            appointment=appointment, status=code, actor=_actor(request),
+            confirm_future=request.POST.get("confirm_future") == "1",
+        )  # fmt: skip
+    except FutureSession as error:
+        # Attended days ahead: the modal asks; "Yes" posts again with `confirm_future`.
+        confirm_future = {"question": error.detail, "status": _status_name(request, code), "code": code}
     except ApplicationError as error:
         status_error = error.summary
     else:
         appointment = _reload(request, appointment)
-        name = next((s.display_name for s in _statuses(request) if s.code == appointment.status), appointment.status)
-        status_message = _("Status changed to “%(status)s”.") % {"status": name}
+        status_message = _("Status changed to “%(status)s”.") % {"status": _status_name(request, appointment.status)}
     form, lines = _edit_forms(appointment)
-    context = _edit_context(request, appointment, form, lines, status_error=status_error, status_message=status_message)
+    context = _edit_context(request, appointment, form, lines, status_error=status_error,
+                            status_message=status_message, status_confirm=confirm_future)  # fmt: skip
     response = _modal(request, context)
-    return _changed(response) if status_error is None else response
+    return _changed(response) if status_message is not None else response
 
 
 @login_required
@@ -678,27 +801,70 @@ def appointment_move(request: HttpRequest, appointment_id: int) -> JsonResponse:
     event and shows `detail` when the move is refused (double booking)."""
     require_perm(request, Perm.BOOK_APPOINTMENTS)
     appointment = get_appointment_for_user(request, appointment_id)
-    form = MoveForm(request.POST)
+    form = MoveForm(request.POST, clinic=_clinic(request))
     if not form.is_valid():
         fields = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
         return JsonResponse({"code": "validation_error", "detail": _("Some fields are not valid."), "fields": fields},
                             status=400)  # fmt: skip
+    data = form.cleaned_data
+    before: tuple[dt.datetime, dt.datetime, Professional | None] = (
+        appointment.start,
+        appointment.end,
+        appointment.professional,
+    )
+    edits: dict[str, Any] = {"start": data["start"], "end": data["end"]}
+    if form.moves_professional:
+        edits["professional"] = data["professional"]
     try:
-        booking = services.appointment_update(
-            appointment=appointment, actor=_actor(request), start=form.cleaned_data["start"],
-            end=form.cleaned_data["end"],
-        )  # fmt: skip
+        booking = services.appointment_update(appointment=appointment, actor=_actor(request), **edits)
     except ApplicationError as error:
-        return JsonResponse(error.as_dict(), status=error.status)
+        refusal = error.as_dict()
+        if data["undo"]:
+            # The slot it came from may be taken by now: say so, the event stays.
+            refusal["detail"] = _("The move was not undone. %(reason)s") % {"reason": error.summary}
+        return JsonResponse(refusal, status=error.status)
     moved = booking.appointment
+    professional: Professional | None = data["professional"] if form.moves_professional else before[2]
     return JsonResponse(
         {
             "id": moved.pk,
             "start": timezone.localtime(moved.start).isoformat(),
             "end": timezone.localtime(moved.end).isoformat(),
+            "professional": professional.pk if professional else None,
             "warnings": booking.warnings,
+            "message": _moved_message(moved, before, professional, undone=data["undo"]),
+            # What "Undo" sends back to this endpoint (none after an undo).
+            "undo": None
+            if data["undo"]
+            else {
+                "start": timezone.localtime(before[0]).isoformat(timespec="seconds")[:19],
+                "end": timezone.localtime(before[1]).isoformat(timespec="seconds")[:19],
+                "professional": str(before[2].pk) if before[2] else "",
+            },
         }
     )
+
+
+def _moved_message(
+    moved: Appointment,
+    before: tuple[dt.datetime, dt.datetime, Professional | None],
+    professional: Professional | None,
+    *,
+    undone: bool,
+) -> str:
+    """The toast after a drag or a resize: "Moved to Tue Dec 3, 9:00 AM with
+    Ana" (its Undo button follows), "Changed to Tue Dec 3, 9:00 AM-10:30 AM"
+    for a resize, "Moved back to …." after an undo."""
+    when = wording.moment_label(moved.start)
+    if undone:
+        if professional is None:
+            return _("Moved back to %(when)s.") % {"when": when}
+        return _("Moved back to %(when)s with %(professional)s.") % {"when": when, "professional": professional.name}
+    if moved.start == before[0] and professional == before[2]:
+        return _("Changed to %(when)s–%(end)s") % {"when": when, "end": wording.time_label(moved.end)}  # noqa: RUF001
+    if professional is None:
+        return _("Moved to %(when)s") % {"when": when}
+    return _("Moved to %(when)s with %(professional)s") % {"when": when, "professional": professional.name}
 
 
 # Evolution notes (A8): professionals and owners only --------------------------------------

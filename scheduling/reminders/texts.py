@@ -15,13 +15,11 @@ from zoneinfo import ZoneInfo
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from clinic.formats import format_when
 from clinic.normalize import phone_display
 from packages.patient_packages.models import LIVE_STATES, PackageUsage
 from patients.messaging.templates_service import reminder_template
 from scheduling.models import Appointment
-
-# The day and month as each language writes them short ("03/12", "03.12.", "Dec 3").
-DAY_MONTH = {"pt-br": "d/m", "es": "d/m", "de": "d.m.", "en": "M j"}
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ def reminder_text(
         if to_guardian:
             what = _("%(what)s for %(patient)s") % {"what": what, "patient": first_name(patient.full_name)}
         when = _("%(day)s, %(date)s at %(time)s") % {
-            "day": _day(start, today), "date": formats.date_format(start, DAY_MONTH.get(language, "d/m")),
+            "day": _day(start, today), "date": format_when(start, "DAY_MONTH_FORMAT"),
             "time": formats.time_format(start, "TIME_FORMAT"),
         }  # fmt: skip
         professional = appointment.professional.name if appointment.professional else ""

@@ -1,10 +1,18 @@
-/* The calendar page: FullCalendar (day / week) fed by /calendar/feed/, the
-   booking and edit modal loaded with htmx, drag-and-drop moves, toasts.
+/* The calendar page: FullCalendar Scheduler fed by /calendar/feed/ (the
+   appointments) and /calendar/resources/ (the columns of the day view by
+   professional), the booking and edit modal loaded with htmx, drag-and-drop
+   moves with their Undo, toasts.
 
-   The calendar runs in the clinic's time zone without a time-zone plugin
-   (FullCalendar's "UTC coercion"): the feed sends clinic wall-clock times with
-   their offset, and what we send back (slot clicks, moves) is clinic time
-   without an offset, which the server reads in the clinic's zone. */
+   Views: a clinic of several professionals opens, on a wide screen, on the
+   day with a column per professional (resourceTimeGridDay), the week one
+   click away; a clinic of one opens on the week; a phone shows one day in one
+   column, the professional filter choosing whose.
+
+   Time zone: the calendar runs in the clinic's zone (`timeZone`, a named
+   zone through FullCalendar's Luxon plugin), whatever the browser's: events
+   and the now line are at the clinic's wall-clock time. The feed sends
+   clinic times with their offset; what goes back (slot clicks, moves) is
+   clinic wall-clock time without an offset, read in the clinic's zone. */
 (function () {
   "use strict";
 
@@ -18,6 +26,10 @@
   const professional = document.getElementById("filter-professional");
   const room = document.getElementById("filter-room");
   const NARROW = 768;
+  // FullCalendar Scheduler (the resource time grid) is used under its GPL
+  // licence: this project is free software (AGPL-3.0-or-later, package.json),
+  // for which FullCalendar publishes this key (fullcalendar.io/license).
+  const SCHEDULER_LICENSE_KEY = "GPL-My-Project-Is-Open-Source";
 
   function csrfToken() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -27,6 +39,17 @@
   function wallClock(date, calendar) {
     // "2026-12-01T09:00:00-03:00" -> "2026-12-01T09:00:00": clinic time.
     return calendar.formatIso(date).slice(0, 19);
+  }
+
+  function layout() {
+    // Which views the toolbar offers and which one opens, for this width.
+    if (window.innerWidth < NARROW) return { initial: "timeGridDay", buttons: "timeGridDay,timeGridWeek" };
+    if (config.byProfessional) return { initial: "resourceTimeGridDay", buttons: "resourceTimeGridDay,timeGridWeek" };
+    return { initial: "timeGridWeek", buttons: "timeGridDay,timeGridWeek" };
+  }
+
+  function toolbar(buttons) {
+    return { left: "prev,next today", center: "title", right: buttons };
   }
 
   function toast(message, level, action) {
@@ -44,6 +67,7 @@
     const body = document.createElement("div");
     body.className = "toast-body";
     body.textContent = message;
+    let instance = null;
     if (action && action.url) {
       // "Register payment": a session booked without a package owes its price.
       const link = document.createElement("a");
@@ -52,16 +76,29 @@
       link.dataset.testid = "toast-action";
       link.textContent = action.label;
       body.append(" ", link);
+    } else if (action && action.onClick) {
+      // "Undo" after a move: one click, then the toast goes.
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-sm btn-light ms-2 py-0 fw-semibold";
+      button.dataset.testid = "toast-action";
+      button.textContent = action.label;
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        if (instance) instance.hide();
+        action.onClick();
+      });
+      body.append(" — ", button);
     }
     const close = document.createElement("button");
     close.type = "button";
     close.className = "btn-close me-2 m-auto" + (level === "warning" ? "" : " btn-close-white");
     close.setAttribute("data-bs-dismiss", "toast");
-    close.setAttribute("aria-label", "×");
+    close.setAttribute("aria-label", config.messages.close || "×");
     row.append(body, close);
     item.append(row);
     container.append(item);
-    const instance = bootstrap.Toast.getOrCreateInstance(item, { delay: level === "danger" || level === "warning" || action ? 8000 : 4000 });
+    instance = bootstrap.Toast.getOrCreateInstance(item, { delay: level === "danger" || level === "warning" || action ? 8000 : 4000 });
     item.addEventListener("hidden.bs.toast", function () { item.remove(); });
     instance.show();
   }
@@ -82,11 +119,14 @@
   // Opened from a patient's file (/calendar/?patient=N): book for that patient.
   const forPatient = new URLSearchParams(window.location.search).get("patient");
 
-  function bookUrl(start, end) {
+  function bookUrl(start, end, resource) {
     const params = new URLSearchParams(filters());
     if (forPatient) params.set("patient", forPatient);
     if (start) params.set("start", start);
     if (end) params.set("end", end);
+    // A slot clicked in a professional's column is booked with them.
+    if (resource && resource.id !== config.noProfessional) params.set("professional", resource.id);
+    else if (resource) params.delete("professional");
     return config.bookUrl + "?" + params.toString();
   }
 
@@ -94,28 +134,61 @@
     return template.replace(/\/0\//, "/" + encodeURIComponent(id) + "/");
   }
 
-  function move(info) {
-    const calendar = info.view.calendar;
-    const body = new URLSearchParams();
-    body.set("start", wallClock(info.event.start, calendar));
-    if (info.event.end) body.set("end", wallClock(info.event.end, calendar));
-    fetch(idUrl(config.moveUrl, info.event.id), {
+  function postMove(id, body) {
+    return fetch(idUrl(config.moveUrl, id), {
       method: "POST",
       headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded" },
       body: body,
       credentials: "same-origin",
-    })
-      .then(function (response) {
-        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    });
+  }
+
+  function refetch(calendar) {
+    calendar.refetchResources();
+    calendar.refetchEvents();
+  }
+
+  function undoMove(id, undo, calendar) {
+    // Back through the same endpoint and its checks: refused (the slot was
+    // taken meanwhile), the event stays where it is and the toast says why.
+    const body = new URLSearchParams({ start: undo.start, end: undo.end, professional: undo.professional, undo: "1" });
+    postMove(id, body)
+      .then(function (result) {
+        if (!result.ok) {
+          toast(result.data.detail || config.messages.moveFailed, "danger");
+          return;
+        }
+        toast(result.data.message, "success");
+        (result.data.warnings || []).forEach(function (warning) { toast(warning, "warning"); });
+        refetch(calendar);
       })
+      .catch(function () { toast(config.messages.moveFailed, "danger"); });
+  }
+
+  function move(info) {
+    const calendar = info.view.calendar;
+    const id = info.event.id;
+    const body = new URLSearchParams();
+    body.set("start", wallClock(info.event.start, calendar));
+    if (info.event.end) body.set("end", wallClock(info.event.end, calendar));
+    // Dropped in another professional's column: the session goes to them.
+    if (info.newResource) body.set("professional", info.newResource.id === config.noProfessional ? "" : info.newResource.id);
+    postMove(id, body)
       .then(function (result) {
         if (!result.ok) {
           info.revert();
           toast(result.data.detail || config.messages.moveFailed, "danger");
           return;
         }
+        const undo = result.data.undo;
+        toast(result.data.message, "success", undo ? {
+          label: config.messages.undo,
+          onClick: function () { undoMove(id, undo, calendar); },
+        } : null);
         (result.data.warnings || []).forEach(function (warning) { toast(warning, "warning"); });
-        calendar.refetchEvents();
+        refetch(calendar);
       })
       .catch(function () {
         info.revert();
@@ -123,11 +196,34 @@
       });
   }
 
-  const narrow = window.innerWidth < NARROW;
-  const calendar = new FullCalendar.Calendar(element, {
-    initialView: narrow ? "timeGridDay" : "timeGridWeek",
+  function resources(info, success, failure) {
+    const params = new URLSearchParams({ start: info.startStr, end: info.endStr });
+    if (professional && professional.value) params.set("professional", professional.value);
+    fetch(config.resourcesUrl + "?" + params.toString(), { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.statusText);
+        return response.json();
+      })
+      .then(function (rows) {
+        // The server's order (by name, "No professional" last).
+        rows.forEach(function (row, index) { row.order = index; });
+        success(rows);
+      })
+      .catch(function (error) {
+        failure(error);
+        toast(config.messages.loadFailed, "danger");
+      });
+  }
+
+  // FullCalendar's locale with our corrections (static/js/calendar_locales.js).
+  const localeOptions = window.clinicCalendarLocale ? window.clinicCalendarLocale(config.locale) : {};
+  const localeViews = localeOptions.views || {};
+  let current = layout();
+  const calendar = new FullCalendar.Calendar(element, Object.assign({
+    schedulerLicenseKey: SCHEDULER_LICENSE_KEY,
+    initialView: current.initial,
     initialDate: config.initialDate || undefined,
-    headerToolbar: { left: "prev,next today", center: "title", right: "timeGridDay,timeGridWeek" },
+    headerToolbar: toolbar(current.buttons),
     locale: config.locale,
     timeZone: config.timeZone,
     slotMinTime: "07:00:00",
@@ -144,6 +240,15 @@
     editable: Boolean(config.canBook),
     eventStartEditable: Boolean(config.canBook),
     eventDurationEditable: Boolean(config.canBook),
+    eventResourceEditable: Boolean(config.canBook),
+    resources: resources,
+    refetchResourcesOnNavigate: true,
+    resourceOrder: "order",
+    resourceLabelDidMount: function (info) {
+      info.el.dataset.testid = "calendar-resource";
+      info.el.dataset.resource = info.resource.id;
+      if (info.resource.extendedProps.active === false) info.el.classList.add("is-inactive");
+    },
     events: {
       url: config.feedUrl,
       extraParams: filters,
@@ -166,7 +271,8 @@
     select: function (info) {
       info.view.calendar.unselect();
       if (!config.bookUrl) return;
-      openModal(bookUrl(wallClock(info.start, info.view.calendar), wallClock(info.end, info.view.calendar)));
+      const cal = info.view.calendar;
+      openModal(bookUrl(wallClock(info.start, cal), wallClock(info.end, cal), info.resource));
     },
     eventClick: function (info) {
       info.jsEvent.preventDefault();
@@ -176,15 +282,25 @@
     eventDrop: move,
     eventResize: move,
     windowResize: function (arg) {
-      const wanted = window.innerWidth < NARROW ? "timeGridDay" : "timeGridWeek";
-      if (arg.view.type !== wanted) arg.view.calendar.changeView(wanted);
+      // Crossing the phone breakpoint changes what the toolbar offers.
+      const wanted = layout();
+      if (wanted.buttons === current.buttons) return;
+      current = wanted;
+      arg.view.calendar.setOption("headerToolbar", toolbar(wanted.buttons));
+      arg.view.calendar.changeView(wanted.initial);
     },
-  });
+  }, localeOptions, {
+    views: {
+      timeGridDay: Object.assign({}, localeViews.timeGridDay),
+      // Many professionals: the columns keep a readable width and scroll sideways.
+      resourceTimeGridDay: Object.assign({ dayMinWidth: 150 }, localeViews.resourceTimeGridDay),
+    },
+  }));
   calendar.render();
   window.clinicCalendar = calendar;
 
   [professional, room].forEach(function (select) {
-    if (select) select.addEventListener("change", function () { calendar.refetchEvents(); });
+    if (select) select.addEventListener("change", function () { refetch(calendar); });
   });
 
   const newButton = document.querySelector("[data-calendar-new]");
@@ -194,11 +310,11 @@
   document.body.addEventListener("appointmentSaved", function (event) {
     const detail = event.detail || {};
     if (detail.close !== false) modal.hide();
-    calendar.refetchEvents();
+    refetch(calendar);
     toast(detail.message, "success", detail.action);
     (detail.warnings || []).forEach(function (warning) { toast(warning, "warning"); });
   });
-  document.body.addEventListener("calendarChanged", function () { calendar.refetchEvents(); });
+  document.body.addEventListener("calendarChanged", function () { refetch(calendar); });
   document.body.addEventListener("appointmentError", function (event) {
     toast((event.detail || {}).message, "danger");
   });

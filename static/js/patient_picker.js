@@ -5,7 +5,13 @@
    and fires `change` on it, which is what the modal listens to (the package
    block refreshes). Keys: ↓ from the box goes to the matches, ↑/↓ move
    between them, Enter in the box takes the only match (or goes to the first),
-   Escape goes back to the box. */
+   Escape goes back to the box.
+
+   "New patient" loads a small form under the box (scheduling:patient-new);
+   registered, the server answers `patientCreated` ({id, name}) and the
+   patient is chosen as if found. Its inputs sit inside the booking form:
+   their typing is kept from the form's listeners, and Enter registers
+   instead of booking. */
 (function () {
   "use strict";
 
@@ -20,6 +26,7 @@
       searchbox: picker.querySelector("[data-patient-searchbox]"),
       search: picker.querySelector("[data-patient-search]"),
       results: picker.querySelector("[data-patient-results]"),
+      newPatient: picker.querySelector("[data-patient-new]"),
     };
   }
 
@@ -33,6 +40,7 @@
     picker.chosen.classList.toggle("d-none", !id);
     picker.searchbox.classList.toggle("d-none", Boolean(id));
     picker.results.replaceChildren();
+    if (!id && picker.newPatient) picker.newPatient.replaceChildren();
     picker.search.value = "";
     const feedback = picker.picker.querySelector(".invalid-feedback");
     if (feedback && id) feedback.remove();
@@ -50,6 +58,18 @@
   }
 
   function onClick(event) {
+    const cancel = event.target.closest("[data-patient-new-cancel]");
+    if (cancel) {
+      const picker = parts(cancel);
+      if (picker && picker.newPatient) picker.newPatient.replaceChildren();
+      if (picker && picker.search) picker.search.focus();
+      return;
+    }
+    if (event.target.closest("[data-patient-new-open]")) {
+      const picker = parts(event.target);
+      if (picker && picker.results) picker.results.replaceChildren();
+      return;
+    }
     const option = event.target.closest("[data-patient-option]");
     if (option) {
       choose(option);
@@ -67,6 +87,19 @@
     const target = event.target;
     const picker = parts(target);
     if (!picker || !picker.results) return;
+    const newForm = target.closest("[data-patient-new-form]");
+    if (newForm) {
+      if (event.key === "Enter" && target.tagName !== "BUTTON") {
+        event.preventDefault(); // registers the patient, never submits the booking
+        const save = newForm.querySelector("[data-patient-new-save]");
+        if (save) save.click();
+      } else if (event.key === "Escape") {
+        event.stopPropagation(); // closes the small form; the modal stays open
+        picker.newPatient.replaceChildren();
+        picker.search.focus();
+      }
+      return;
+    }
     const found = options(picker);
     if (target.matches("[data-patient-search]")) {
       if (event.key === "ArrowDown" && found.length) {
@@ -115,6 +148,22 @@
         search.addEventListener("input", stop);
         search.addEventListener("change", stop);
       }
+      const newPatient = element.querySelector("[data-patient-new]");
+      if (newPatient) {
+        newPatient.addEventListener("input", stop);
+        newPatient.addEventListener("change", stop);
+      }
     });
+    const first = root.querySelector && root.querySelector("[data-patient-new-first]");
+    if (first) first.focus();
+  });
+
+  // Registered from "New patient": chosen for the booking.
+  document.addEventListener("patientCreated", function (event) {
+    const detail = event.detail || {};
+    const element = document.querySelector("[data-patient-picker]");
+    const picker = element && parts(element);
+    if (!picker || !picker.input || !detail.id) return;
+    setPatient(picker, String(detail.id), detail.name || "");
   });
 })();

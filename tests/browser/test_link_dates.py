@@ -74,6 +74,8 @@ def test_link_ten_sessions_with_dates_then_attend_one(page, screenshot_dir) -> N
     event.click()
     modal = page.get_by_test_id("appointment-modal")
     modal.get_by_test_id("status-attended").click()
+    # The session is next week: the calendar asks before marking it attended (issue 14).
+    modal.get_by_test_id("status-confirm-yes").click()
     expect(modal.get_by_test_id("current-status")).to_have_attribute("data-status", "attended")
 
     page.goto(page.base_url + f"/patients/{patient.pk}/packages/")

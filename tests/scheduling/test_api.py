@@ -43,7 +43,9 @@ def test_book_move_mark_attended_and_delete_through_the_api(bob, patient, therap
         client.patch(url, {"start": at(14, 10).isoformat()}, format="json").json()["start"]
         == "2026-12-14T10:00:00-03:00"
     )
-    assert client.patch(url, {"status": "attended"}, format="json").json()["status"] == "attended"
+    # A session still ahead is marked attended with the confirmation (tests/scheduling/test_future_attended.py).
+    confirmed = client.patch(url, {"status": "attended", "confirm_future": True}, format="json")
+    assert confirmed.json()["status"] == "attended"
     package.refresh_from_db()
     assert (package.sessions_used, package.amount_open) == (1, Decimal("750.00"))
     assert client.delete(url).status_code == 204

@@ -75,7 +75,7 @@ def test_double_booking_of_a_professional_or_room_names_the_conflict(book, scope
         book(at(1, 9, 30))
     assert error.value.code == "double_booking"
     assert error.value.status == 409
-    assert error.value.detail == "Already booked then: 12/01/2026 9 a.m., Maria Ledger."
+    assert error.value.detail == "Already booked then: 12/01/2026 9:00 AM, Maria Ledger."
     assert error.value.fields["conflict"] == [str(first.pk)]
     with pytest.raises(DoubleBooking):
         book(at(1, 9, 20), professional=None, room=room_1)

@@ -89,10 +89,18 @@ def test_calendar_page_renders_with_filters_and_legend(bob, therapist, room_1, t
     assert f'<option value="{therapist.pk}">Renata Costa</option>' in html
     assert f'<option value="{room_1.pk}">Sala 1</option>' in html
     assert "Branch Only" not in html
-    assert "vendor/fullcalendar/index.global.min.js" in html
-    assert "vendor/fullcalendar-core/locales-all.global.min.js" in html
+    # FullCalendar Scheduler's bundle, the Luxon time-zone plugin, the locales and their corrections, from npm.
+    for script in (
+        "vendor/fullcalendar-scheduler/index.global.min.js",
+        "vendor/luxon/luxon.min.js",
+        "vendor/fullcalendar-luxon3/index.global.min.js",
+        "vendor/fullcalendar-core/locales-all.global.min.js",
+        "js/calendar_locales.js",
+    ):
+        assert f'<script src="/static/{script}"></script>' in html
     config = json.loads(html.split('id="calendar-config" type="application/json">')[1].split("</script>")[0])
     assert config["timeZone"] == "America/Sao_Paulo"
+    assert config["byProfessional"] is False  # one professional: the week view opens
     assert config["locale"] == "en"
     assert config["initialDate"] == "2026-12-01"
     assert config["canBook"] is True
@@ -208,6 +216,20 @@ def test_booking_through_the_modal_books_and_warns(bob, patient, physio_service,
         assert appointment.created_by == bob
 
 
+def test_booking_shows_a_missing_patient_and_the_double_booking_on_one_submit(
+    bob, patient, physio_service, therapist
+) -> None:
+    book(patient, at(1, 9), physio_service, professional=therapist)
+    data = booking_data(patient, physio_service, start="2026-12-01T09:30", professional=therapist.pk)
+    data["patient"] = ""
+    response = client_for(bob).post("/calendar/book/", data)
+    form = response.context["form"]
+    assert "patient" in form.errors
+    assert "Already booked then: 12/01/2026 9:00 AM, Maria Ledger." in form.non_field_errors()
+    with scopes_disabled():
+        assert Appointment.objects.count() == 1
+
+
 def test_booking_links_the_chosen_package(bob, patient, physio_service, link) -> None:
     package = link(4, "480.00")
     response = client_for(bob).post(
@@ -226,7 +248,7 @@ def test_booking_shows_the_double_booking(bob, patient, physio_service, therapis
     assert "HX-Trigger" not in response.headers
     html = response.content.decode()
     assert 'data-testid="form-errors"' in html
-    assert "Already booked then: 12/01/2026 9 a.m., Maria Ledger." in html
+    assert "Already booked then: 12/01/2026 9:00 AM, Maria Ledger." in html
     assert f"appointment {first.pk}" not in html  # people read names and times, not ids
     with scopes_disabled():
         assert Appointment.objects.count() == 1
@@ -314,15 +336,18 @@ def test_the_first_package_the_booking_fits_is_chosen(bob, patient, physio_servi
     data = booking_data(patient, physio_service)  # 120.00: past the 20.00 left of the budget
     del data["patient_package"]
     client = client_for(bob)
-    # Alone, the used-up package is still chosen: saving then says what the budget refuses.
+    # Alone, the used-up budget (20.00 left, a session costs 120.00) is listed and
+    # marked, its bar saying why, but not chosen: "skip" is (issue 14).
     html = client.get("/calendar/book/packages/", data).content.decode()
-    assert f'id="package-{budget_of_100.pk}" value="{budget_of_100.pk}" checked' in html
+    assert f'id="package-{budget_of_100.pk}" value="{budget_of_100.pk}" aria-describedby=' in html
+    assert 'id="package-skip" value="" checked' in html
+    assert 'data-testid="package-no-free">no sessions free to book<' in html
     assert 'data-testid="budget-exceeded"' in html
     # With another package the booking fits, that one is chosen; the used-up one is still listed.
     other = link(5, "500.00")
     html = client.get("/calendar/book/packages/", data).content.decode()
     assert f'id="package-{other.pk}" value="{other.pk}" checked' in html
-    assert f'id="package-{budget_of_100.pk}" value="{budget_of_100.pk}">' in html
+    assert f'id="package-{budget_of_100.pk}" value="{budget_of_100.pk}" aria-describedby=' in html
 
 
 def test_budget_bar_counts_an_edited_appointment_once(bob, patient, physio_service, budget_of_100) -> None:
@@ -422,7 +447,7 @@ def test_move_endpoint_moves_and_refuses_a_double_booking(bob, patient, physio_s
     refused = client.post(url, {"start": "2026-12-01T14:30:00", "end": "2026-12-01T15:30:00"})
     assert refused.status_code == 409
     assert refused.json()["code"] == "double_booking"
-    assert refused.json()["detail"] == "Already booked then: 12/01/2026 2 p.m., Maria Ledger."
+    assert refused.json()["detail"] == "Already booked then: 12/01/2026 2:00 PM, Maria Ledger."
     assert refused.json()["fields"]["conflict"] == [str(other.pk)]
     with scopes_disabled():
         appointment.refresh_from_db()

@@ -227,7 +227,7 @@ def test_attended_and_deleting_its_package_at_once(clients, link) -> None:
         package = link(2, "200.00")
         appointment = book_session(package)
         attended, deleted = race(
-            (clients[0], "patch", appointment_url(appointment), {"status": "attended"}),
+            (clients[0], "patch", appointment_url(appointment), {"status": "attended", "confirm_future": True}),
             (clients[1], "delete", package_url(package), None),
         )
         check(attended, "200")
@@ -518,7 +518,10 @@ def test_a_refused_move_does_not_commit_the_status_change(clients, link, patient
         ).appointment  # fmt: skip
     seq = fresh_package(package).last_seq
     reply = send(
-        clients[0], "patch", appointment_url(appointment), {"start": at(2, 9, 20).isoformat(), "status": "attended"}
+        clients[0],
+        "patch",
+        appointment_url(appointment),
+        {"start": at(2, 9, 20).isoformat(), "status": "attended", "confirm_future": True},
     )
     check(reply, "409 double_booking")
     assert reply.body["fields"]["conflict"] == [str(taken.pk)]
@@ -548,7 +551,7 @@ def _patch_appointment(fields: dict[str, Any]) -> Callable[[Case], tuple[str, st
 
 
 OPERATIONS: dict[str, Callable[[Case], tuple[str, str, Any]]] = {
-    "attended": _patch_appointment({"status": "attended"}),
+    "attended": _patch_appointment({"status": "attended", "confirm_future": True}),
     "justified_absence": _patch_appointment({"status": "justified_absence"}),
     "scheduled": _patch_appointment({"status": "scheduled"}),
     "move": lambda c: ("patch", appointment_url(c.appointment), {"start": (c.start + ONE_DAY).isoformat()}),
@@ -828,7 +831,9 @@ def test_a_series_against_a_package_and_another_entry_point_at_once(alice, clien
             "deactivate": api(clients[1], "patch", package_url(package), {"status": "inactive"}),
             "change_sessions": api(clients[1], "patch", package_url(package), {"sessions_total": 2}),
             "book_one": api(clients[1], "post", "/api/v1/appointments/", one),
-            "attend_other": api(clients[1], "patch", appointment_url(other or 0), {"status": "attended"}),
+            "attend_other": api(
+                clients[1], "patch", appointment_url(other or 0), {"status": "attended", "confirm_future": True}
+            ),
         }
         series, answer = race_calls(
             page(calendar, "/calendar/book/", series_form(patient, physio_service, start, 3, package=package)),
@@ -940,7 +945,9 @@ def test_this_and_the_following_and_another_entry_point_at_once(clients, link, p
         occurrences = [booking.appointment for booking in bookings]
         third = occurrences[2]
         opponents = {
-            "attend_following": api(clients[1], "patch", appointment_url(third), {"status": "attended"}),
+            "attend_following": api(
+                clients[1], "patch", appointment_url(third), {"status": "attended", "confirm_future": True}
+            ),
             "delete_following": api(clients[1], "delete", appointment_url(third)),
             "delete_package": api(clients[1], "delete", package_url(package)),
         }
@@ -1072,7 +1079,11 @@ def test_the_status_button_and_the_package_delete_page_at_once(alice, link, pati
         package = link(2, "200.00")
         appointment = book_session(package)
         attended, deleted = race_calls(
-            page(pages[0], f"/calendar/appointments/{appointment.pk}/status/", {"status": "attended"}),
+            page(
+                pages[0],
+                f"/calendar/appointments/{appointment.pk}/status/",
+                {"status": "attended", "confirm_future": "1"},
+            ),
             page(pages[1], f"/patients/{patient.pk}/packages/{package.pk}/delete/"),
             delays=[status_delay, delete_delay],
         )
