@@ -13,8 +13,9 @@ payment, or an allocation taking a part back (`billing.receivables`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -115,6 +116,22 @@ def _open_ones(receivables: Sequence[Receivable]) -> None:
         raise ValidationFailed(fields={"receivables": closed})
 
 
+def _amount_needed() -> str:
+    return _("Enter the amount received.")
+
+
+def payment_take_check(*, data: Mapping[str, Any], credit: Decimal, receivables: Sequence[int]) -> None:
+    """`payment_take`'s rules on what the payment form parsed, writing
+    nothing: an amount of zero pays only from the account credit, used for
+    some receivables. (Taking the payment checks again under the account's
+    lock: the credit may have been spent since.)"""
+    if data.get("method") not in MONEY_METHODS or data.get("amount") is None:
+        return
+    amount = money.money(data["amount"])
+    if not amount and not (data.get("use_credit") and credit > 0 and receivables):
+        raise ValidationFailed(fields={"amount": [_amount_needed()]})
+
+
 @entry_point
 def payment_take(
     *,
@@ -155,7 +172,7 @@ def payment_take(
     account = lock_account(patient.pk, patient.organization_id)
     sources = _credit_sources(patient.pk) if use_credit and account.credit > 0 else []
     if not amount and not (sources and rows):
-        raise ValidationFailed(fields={"amount": [_("Enter the amount received.")]})
+        raise ValidationFailed(fields={"amount": [_amount_needed()]})
     payment = Payment.objects.create(
         organization_id=patient.organization_id, number=_number(patient.organization_id), clinic=clinic,
         patient=patient, method=method, amount=amount, payer=payer, payer_name=payer_name, received_by=actor,

@@ -170,9 +170,10 @@ def payment_register(request: HttpRequest) -> HttpResponse:
     package_id = source.get("package")
     if package_id and str(package_id).isdigit() and packages.filter(pk=int(package_id)).exists():
         initial |= {"method": Method.PACKAGE, "patient_package": int(package_id)}
+    credit = account_credit(patient.pk)
     form = PaymentForm(
         request.POST if request.method == "POST" else None, initial=initial, packages=packages,
-        has_guardian=bool(patient.guardian_name),
+        has_guardian=bool(patient.guardian_name), credit=credit, receivables=[r.pk for r in selection.receivables],
     )  # fmt: skip
     mismatch: list[dict[str, Any]] = []
     if request.method == "POST" and form.is_valid():
@@ -215,7 +216,7 @@ def payment_register(request: HttpRequest) -> HttpResponse:
         "form": form,
         "selection": selection,
         "patient": patient,
-        "credit": account_credit(patient.pk),
+        "credit": credit,
         "currency": clinic.currency,
         "mismatch": mismatch,
         "package_average": {p.pk: p.average_price for p in packages},

@@ -8,7 +8,7 @@ messages per field. The API turns it into ``{"code", "detail", "fields"}``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -95,6 +95,42 @@ def full_clean(instance: Any, **kwargs: Any) -> None:
         instance.full_clean(**kwargs)
     except DjangoValidationError as error:
         raise ApplicationError.from_django(error) from error
+
+
+def model_errors(
+    instance: Any,
+    *,
+    given: Collection[str],
+    exclude: Sequence[str] = (),
+    tenant_fields: Collection[str] = ("organization", "clinic"),
+) -> dict[str, list[str]]:
+    """`instance.full_clean()` as messages per field, checking only the fields
+    in `given` (what a form could parse; the others failed there and would
+    only repeat "this field is required"). A unique constraint's message goes
+    on its one field besides the tenant's ("a service with this name" on
+    the name), so that a form shows it there; include the tenant's fields in
+    `given` for those constraints to be checked."""
+    names = {field.name for field in instance._meta.get_fields() if getattr(field, "concrete", False)}
+    skipped = {name for name in names if name not in given} | set(exclude)
+    errors: dict[str, list[str]] = {}
+    try:
+        instance.full_clean(exclude=list(skipped), validate_constraints=False)
+    except DjangoValidationError as error:
+        errors = ApplicationError.from_django(error).fields or {"non_field_errors": list(error.messages)}
+    for constraint in instance._meta.constraints:
+        try:
+            constraint.validate(type(instance), instance, exclude=skipped | set(errors))
+        except DjangoValidationError as error:
+            own = [name for name in getattr(constraint, "fields", ()) if name not in tenant_fields]
+            target = own[0] if len(own) == 1 else "non_field_errors"
+            errors.setdefault(target, []).extend(error.messages)
+    return errors
+
+
+def raise_if(errors: Mapping[str, Sequence[Any]]) -> None:
+    """Raise the errors collected per field, if any, as one validation error."""
+    if errors:
+        raise ValidationFailed(fields={name: list(messages) for name, messages in errors.items()})
 
 
 def add_to_form(form: forms.BaseForm, error: ApplicationError) -> None:

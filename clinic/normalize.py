@@ -55,19 +55,28 @@ def phone_display(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def phone_example(region: str) -> str:
+    """A mobile number as people of `region` write it, for a help text:
+    "(11) 96123-4567" in Brazil, "01512 3456789" in Germany."""
+    number = phonenumbers.example_number_for_type(region.upper(), phonenumbers.PhoneNumberType.MOBILE)
+    if number is None:
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
 # Tax ids checked per country (python-stdnum): a Brazilian clinic has a CNPJ,
 # or a CPF when it is one professional's practice.
 _TAX_IDS = {"BR": ("br.cnpj", "br.cpf"), "DE": ("de.vat", "de.stnr"), "ES": ("es.nif",), "PT": ("pt.nif",)}
+# A person's id checked per country: a patient's or a guardian's CPF in
+# Brazil. Elsewhere people show an id card, a passport, a foreign id...: kept
+# as typed.
+_PERSON_IDS = {"BR": ("br.cpf",)}
 
 
-def tax_id_normal(raw: str, *, country: str) -> str:
-    """A tax id as it is written in `country` ("11.222.333/0001-81"), or
-    ValueError when its check digits are wrong; other countries' ids are kept
-    as typed."""
+def _checked_id(raw: str, names: tuple[str, ...] | None) -> str:
     from importlib import import_module
 
     raw = raw.strip()
-    names = _TAX_IDS.get(country.upper())
     if not raw or not names:
         return raw
     for name in names:
@@ -76,3 +85,18 @@ def tax_id_normal(raw: str, *, country: str) -> str:
             formatted: str = module.format(raw) if hasattr(module, "format") else module.compact(raw)
             return formatted
     raise ValueError(raw)
+
+
+def tax_id_normal(raw: str, *, country: str) -> str:
+    """A tax id as it is written in `country` ("11.222.333/0001-81"), or
+    ValueError when its check digits are wrong; other countries' ids are kept
+    as typed."""
+    return _checked_id(raw, _TAX_IDS.get(country.upper()))
+
+
+def person_id_normal(raw: str, *, country: str) -> str:
+    """A person's id (a CPF in Brazil: "123.456.789-09") as it is written in
+    `country`, or ValueError when its check digits are wrong; other
+    countries' ids are kept as typed. The same python-stdnum check as the
+    clinic's tax id."""
+    return _checked_id(raw, _PERSON_IDS.get(country.upper()))

@@ -29,6 +29,7 @@ from clinic.forms import WORKING_HOURS_PREFIX, ProfessionalForm, RoomForm, Worki
 from clinic.models import Clinic, Professional, Room, WorkingHours
 from clinic.permissions import Perm, membership_has_perm
 from clinic.selectors import clinic_membership, professionals_for_clinic, rooms_for_clinic
+from clinic.service_forms import check_with_service
 from clinic.views import _safe_next
 
 STATUSES = ("active", "inactive", "all")
@@ -147,7 +148,18 @@ def _professional_page(request: HttpRequest, professional: Professional | None) 
     hours = WorkingHoursFormSet.for_professional(professional, data)  # type: ignore[attr-defined]
     hours_errors: list[str] = []
     # Validate both, so a page with a bad name also shows a bad schedule.
-    if data is not None and all([form.is_valid(), hours.is_valid()]):
+    valid = data is not None and all([form.is_valid(), hours.is_valid()])
+    if data is not None and not valid:
+        # And the service's rules (overlapping hours, a login already linked,
+        # the colour) on what parsed, so that no error waits for a second submit.
+        partial = {**form.cleaned_data, **({"working_hours": hours.intervals()} if hours.is_valid() else {})}
+        unplaced = check_with_service(
+            form,
+            lambda _data: resources.professional_check(clinic=clinic, professional=professional, data=partial),
+            skip=("working_hours",),
+        )
+        hours_errors = unplaced.fields.get("working_hours", []) if unplaced else []
+    if valid:
         values = {**form.cleaned_data, "working_hours": hours.intervals()}
         try:
             if professional is None:

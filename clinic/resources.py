@@ -4,10 +4,11 @@ through these functions."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,6 +129,36 @@ def _validate_professional(
     # Constraints are checked above with messages on their fields, and by the
     # database on save (a race between two saves).
     for name, messages in _django_errors(professional, exclude=list(errors), validate_constraints=False).items():
+        errors.setdefault(name, []).extend(messages)
+    _raise_if(errors)
+
+
+def professional_check(*, clinic: Clinic, data: Mapping[str, Any], professional: Professional | None = None) -> None:
+    """The rules `professional_create` / `professional_update` apply (the
+    colour, the linked login, the week's hours...) on what a page parsed,
+    writing nothing: the page shows them with its fields' own errors."""
+    probe = copy.copy(professional) if professional is not None else Professional(
+        organization_id=clinic.organization_id, clinic=clinic, color=DEFAULT_COLOR
+    )  # fmt: skip
+    given = [name for name in ("name", "specialty", "color") if name in data]
+    for name in given:
+        setattr(
+            probe, name, str(data[name] or "").strip().lower() if name == "color" else str(data[name] or "").strip()
+        )
+    check_user = "user" in data and (data["user"].pk if data["user"] else None) != probe.user_id
+    if check_user:
+        probe.user = data["user"]
+    errors: dict[str, list[str]] = {}
+    if "color" in given and not COLOR_PATTERN.match(probe.color or ""):
+        errors["color"] = [_("Use a colour like #0f766e.")]
+    if check_user and (user_errors := _user_errors(probe)):
+        errors["user"] = user_errors
+    if "working_hours" in data and (hours_errors := working_hours_errors(data["working_hours"])):
+        errors["working_hours"] = hours_errors
+    fields = [name for name in given if name not in errors]
+    for name, messages in _django_errors(probe, exclude=[
+        f.name for f in Professional._meta.concrete_fields if f.name not in fields
+    ], validate_constraints=False).items():  # fmt: skip
         errors.setdefault(name, []).extend(messages)
     _raise_if(errors)
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from clinic.api.base import TenantViewSet
 from clinic.api.fields import TenantPrimaryKeyField
+from clinic.history import HistoryEntry
 from clinic.models import Clinic, Professional
 from clinic.permissions import Perm
 from patients import selectors, services
@@ -116,27 +117,35 @@ class PatientSerializer(serializers.ModelSerializer):
 
 
 class PatientFieldChangeSerializer(serializers.Serializer):
+    """A field's change: the raw values for programs (`old`, `new`), and as
+    the history page shows them (`label`, `old_text`, `new_text`)."""
+
     field = serializers.CharField()
-    old = serializers.CharField(allow_null=True)
-    new = serializers.CharField(allow_null=True)
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
+    old = serializers.JSONField(source="old_value", allow_null=True)
+    new = serializers.JSONField(source="new_value", allow_null=True)
+    old_text = serializers.CharField(source="old", allow_null=True)
+    new_text = serializers.CharField(source="new")
 
 
 class PatientChangeSerializer(serializers.Serializer):
     date = serializers.DateTimeField(source="when")
     user = serializers.CharField(allow_null=True)
+    who = serializers.CharField()
     type = serializers.SerializerMethodField()
     changes = PatientFieldChangeSerializer(many=True)
 
-    def get_type(self, entry: selectors.HistoryEntry) -> str:
+    def get_type(self, entry: HistoryEntry) -> str:
         return {"+": "created", "~": "changed", "-": "deleted"}[entry.kind]
 
 
 class AccessLogSerializer(serializers.ModelSerializer):
     user = serializers.CharField()
+    what_label = serializers.CharField(source="get_what_display")
 
     class Meta:
         model = AccessLog
-        fields = ["accessed_at", "user", "channel", "what", "ip_address"]
+        fields = ["accessed_at", "last_accessed_at", "views", "user", "channel", "what", "what_label", "ip_address"]
 
 
 class PatientFilter(filters.FilterSet):

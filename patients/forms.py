@@ -6,9 +6,11 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from clinic.models import Professional
+from clinic.models import Clinic, Professional
+from clinic.normalize import phone_display, phone_example
 from clinic.service_forms import ServiceModelForm
-from patients.models import AnamnesisGroup, AnamnesisQuestion, Patient, QuestionKind
+from patients import services
+from patients.models import AnamnesisGroup, AnamnesisQuestion, Patient, QuestionKind, SelfRegistrationLink
 from patients.services import (
     ADDITIONAL_FIELDS,
     ADDRESS_FIELDS,
@@ -65,12 +67,14 @@ class PatientForm(ServiceModelForm):
     def __init__(
         self,
         *args: Any,
+        clinic: Clinic,
         professionals: QuerySet[Professional],
         anamnesis_groups: QuerySet[AnamnesisGroup],
         allow_quick: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.clinic = clinic
         self.fields["professionals"].queryset = professionals  # type: ignore[attr-defined]
         self.fields["anamnesis_group"].queryset = anamnesis_groups  # type: ignore[attr-defined]
         self.fields["full_name"].widget.attrs["autofocus"] = True
@@ -78,14 +82,26 @@ class PatientForm(ServiceModelForm):
             del self.fields["quick"]
         if self.instance.pk:
             self.initial["professionals"] = list(self.instance.professionals.values_list("pk", flat=True))
+        people_fields(self, clinic)
 
     def sections(self) -> list[tuple[str, Any, str, list[forms.BoundField]]]:
         return [(key, title, icon, [self[name] for name in names]) for key, title, icon, names in SECTIONS]
 
+    def _fields_for_service(self, data: dict[str, Any]) -> dict[str, Any]:
+        names = PERSONAL_FIELDS if data.get("quick") else PATIENT_FIELDS
+        return {name: data[name] for name in names if name in data}
+
     def service_fields(self) -> dict[str, Any]:
         """What to hand to the service: in quick mode, personal information only."""
-        names = PERSONAL_FIELDS if self.cleaned_data.get("quick") else PATIENT_FIELDS
-        return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
+        return self._fields_for_service(self.cleaned_data)
+
+    def service_check(self, data: dict[str, Any]) -> None:
+        # The service's rules (document on file, birth date, phone numbers...)
+        # on whatever parsed, so that they show with the fields' own errors.
+        services.patient_check(
+            clinic=self.clinic, patient=self.instance if self.instance.pk else None,
+            fields=self._fields_for_service(data),
+        )  # fmt: skip
 
 
 class SelfRegistrationForm(ServiceModelForm):
@@ -94,12 +110,45 @@ class SelfRegistrationForm(ServiceModelForm):
     class Meta:
         model = Patient
         fields = [*PERSONAL_FIELDS, *ADDRESS_FIELDS, *GUARDIAN_FIELDS[:5]]
-        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+            "phone": forms.TextInput(attrs={"inputmode": "tel"}),
+            "guardian_mobile": forms.TextInput(attrs={"inputmode": "tel"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, link: SelfRegistrationLink, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.link = link
         self.fields["mobile"].required = True
         self.fields["birth_date"].required = True
+        people_fields(self, link.clinic)
+
+    def service_check(self, data: dict[str, Any]) -> None:
+        # The same answer whether or not the document is on file (P4): the
+        # check keeps a known document aside exactly as registering does.
+        services.patient_self_register_check(link=self.link, fields=data)
+
+
+def people_fields(form: forms.BaseForm, clinic: Clinic) -> None:
+    """Help texts of the phone and document fields for the clinic's country,
+    and the stored phone numbers shown as people write them."""
+    example = phone_example(clinic.country)
+    phone_help = (
+        _("With the area code, e.g. %(example)s. Include the country code for numbers abroad.") % {"example": example}
+        if example
+        else _("Include the country code for numbers abroad.")
+    )
+    for name in ("mobile", "phone", "guardian_mobile"):
+        if name in form.fields:
+            form.fields[name].help_text = phone_help
+            if form.initial.get(name):
+                form.initial[name] = phone_display(form.initial[name])
+    if clinic.country.upper() == "BR":
+        for name in ("document", "guardian_document"):
+            if name in form.fields:
+                form.fields[name].help_text = _("CPF, e.g. 123.456.789-09.")
 
 
 class ReviewForm(forms.Form):

@@ -103,7 +103,7 @@ class Patient(TenantModel):
     sex = models.CharField(_("sex / gender"), max_length=20, choices=Sex.choices, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     mobile = models.CharField(
-        _("mobile"), max_length=20, blank=True, help_text=_("Stored in E.164, e.g. +5511987654321.")
+        _("mobile"), max_length=20, blank=True, help_text=_("Include the country code for numbers abroad.")
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
 
@@ -240,16 +240,54 @@ class AccessChannel(models.TextChoices):
     EXPORT = "export", _("Export")
 
 
+class AccessKind(models.TextChoices):
+    """What a user read of a patient's data, as the access log names it."""
+
+    FILE = "file", _("Patient file")
+    LIST = "list", _("Patient list")
+    EDIT_FORM = "edit form", _("Edit form")
+    ANAMNESIS = "anamnesis", _("Anamnesis")
+    HISTORY = "history", _("Change history")
+    CALENDAR = "calendar", _("Calendar")
+    BOOKING_SEARCH = "booking search", _("Patient search when booking")
+    APPOINTMENT = "appointment", _("Appointment")
+    HOME = "home", _("Home page")
+    PACKAGES = "packages", _("Packages")
+    PACKAGE_HISTORY = "package history", _("Package history")
+    PACKAGE_REPORT = "package report", _("Package report")
+    PACKAGES_EXCEL = "packages excel", _("Packages in Excel")
+    SESSION_CARD = "session card", _("Session card")
+    SALES_AND_USAGE = "sales and usage", _("Sales and usage report")
+
+
+# One access-log row per user, patient, channel and kind of read in each
+# period of this many seconds: a calendar that reloads its feed every few
+# seconds counts its reads on one row instead of writing one each time.
+ACCESS_LOG_PERIOD_SECONDS = 15 * 60
+
+
 class AccessLog(TenantModel):
-    """Who read which patient's data, when and from where (LGPD / GDPR). Append-only."""
+    """Who read which patient's data, when and from where (LGPD / GDPR).
+
+    Rows are never deleted. A row stands for the reads of one user, patient,
+    channel and kind of read in one period (`ACCESS_LOG_PERIOD_SECONDS`): a
+    read in the same period only raises its `views` and `last_accessed_at`
+    (one INSERT ... ON CONFLICT, so simultaneous reads never make two rows).
+    The IP address and browser are those of the period's first read."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+", verbose_name=_("patient"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
     )
     accessed_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    last_accessed_at = models.DateTimeField(_("last read"), null=True, blank=True)
+    views = models.PositiveIntegerField(_("reads"), default=1)
+    # The period of the first read: Unix time // ACCESS_LOG_PERIOD_SECONDS.
+    # Rows written before reads were counted have -id: each its own period.
+    period = models.BigIntegerField(default=0, editable=False)
     channel = models.CharField(_("channel"), max_length=10, choices=AccessChannel.choices)
-    what = models.CharField(_("what"), max_length=200)
+    # Rows written before the kinds had labels may hold another text: shown as is.
+    what = models.CharField(_("what"), max_length=200, choices=AccessKind.choices)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
 
@@ -258,3 +296,8 @@ class AccessLog(TenantModel):
         verbose_name_plural = _("access log")
         ordering = ["-accessed_at", "-pk"]
         indexes = [models.Index(fields=["patient", "-accessed_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "user", "channel", "what", "period"], name="access_log_one_row_per_period"
+            ),
+        ]

@@ -4,16 +4,18 @@ history, and the public self-registration link."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django_scopes import scopes_disabled
 
+from clinic.history import EMPTY, Expander, FieldChange, HistoryEntry, Renderer, history_entries, yes_no
 from clinic.models import Clinic
-from clinic.normalize import digits, document_key, search_key
-from patients.models import AccessLog, Patient, SelfRegistrationLink
+from clinic.normalize import digits, document_key, phone_display, search_key
+from patients.models import AccessLog, AnamnesisQuestion, Patient, SelfRegistrationLink
 
 
 class PatientStatus:
@@ -83,35 +85,69 @@ def patient_list(
     return patient_search(queryset, search).order_by("name_search", "pk")
 
 
-@dataclass(frozen=True)
-class Change:
-    field: str
-    label: str
-    old: Any
-    new: Any
+def _answer_text(value: Any) -> str:
+    if value is True or value is False:
+        return yes_no(value)
+    return EMPTY if value in (None, "") else str(value)
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    when: dt.datetime
-    user: Any
-    kind: str  # "+" created, "~" changed, "-" deleted
-    changes: list[Change]
+def _anamnesis_expander(questions: dict[str, AnamnesisQuestion]) -> Expander:
+    """The answers' changes as "Anamnesis: <question>: old → new" lines, in
+    the questionnaire's order (the answers are stored by question id)."""
+
+    def expand(old: Any, new: Any) -> list[FieldChange]:
+        old, new = old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {}
+        keys = [key for key in {*old, *new} if old.get(key) != new.get(key)]
+
+        def order(key: str) -> tuple[int, int, str]:
+            question = questions.get(key)
+            return (0, question.position, key) if question else (1, 0, key)
+
+        changes = []
+        for key in sorted(keys, key=order):
+            question = questions.get(key)
+            text = question.text if question else _("a question no longer asked")
+            changes.append(
+                FieldChange(
+                    f"anamnesis_answers.{key}",
+                    _("Anamnesis: %(question)s") % {"question": text},
+                    _answer_text(old.get(key)),
+                    _answer_text(new.get(key)),
+                    old.get(key),
+                    new.get(key),
+                )
+            )
+        return changes
+
+    return expand
+
+
+def _nobody(record: Any) -> str:
+    """Who made a change no staff member made: the patient registering
+    through the clinic's link, or the system (an import, a task)."""
+    if record.history_type == "+" and record.self_registered:
+        return _("the patient, through the registration link")
+    return _("automatic")
 
 
 def patient_history(patient: Patient) -> list[HistoryEntry]:
-    """Who changed what and when, newest first, from django-simple-history."""
+    """Who changed what and when, newest first, from django-simple-history,
+    as people read it (`clinic.history`). Three queries at most, whatever the
+    number of changes: the versions with their users, the questions of the
+    anamnesis answers, the questionnaires chosen."""
     records = list(patient.history.select_related("history_user").order_by("-history_date", "-history_id"))
-    entries = []
-    for record, previous in zip(records, [*records[1:], None], strict=True):
-        changes: list[Change] = []
-        if previous is not None:
-            delta = record.diff_against(previous)
-            for change in delta.changes:
-                label = getattr(Patient._meta.get_field(change.field), "verbose_name", change.field)
-                changes.append(Change(change.field, str(label), change.old, change.new))
-        entries.append(HistoryEntry(record.history_date, record.history_user, record.history_type, changes))
-    return entries
+    keys = {str(key) for record in records for key in (record.anamnesis_answers or {})}
+    ids = [int(key) for key in keys if key.isdigit()]
+    questions = {str(q.pk): q for q in AnamnesisQuestion.objects.filter(pk__in=ids)} if ids else {}
+    clinic = patient.clinic
+    renderer = Renderer(
+        currency=clinic.currency,
+        time_zone=clinic.time_zone,
+        formatters={name: phone_display for name in ("mobile", "phone", "guardian_mobile")},
+        expanders={"anamnesis_answers": _anamnesis_expander(questions)},
+        nobody=_nobody,
+    )
+    return history_entries(records, model=Patient, renderer=renderer)
 
 
 def patient_access_log(patient: Patient, limit: int = 200) -> QuerySet[AccessLog]:
@@ -137,3 +173,29 @@ def self_registration_link_by_token(token: str) -> SelfRegistrationLink | None:
             .filter(token=token, revoked_at__isnull=True, clinic__is_active=True)
             .first()
         )
+
+
+# The home page's reads (issue 14): each a fixed number of queries.
+
+
+def patients_to_review(*, clinic: Clinic, limit: int = 5) -> tuple[int, list[Patient]]:
+    """Self-registered patients the clinic has not reviewed yet (P4): how
+    many, and the oldest `limit` of them, in two queries."""
+    rows = Patient.objects.filter(clinic=clinic, needs_review=True)
+    return rows.count(), list(rows.order_by("created_at", "pk")[:limit])
+
+
+def new_patients(*, clinic_id: int, periods: Sequence[tuple[dt.datetime, dt.datetime]]) -> list[int]:
+    """Per period [start, end), the patients registered in the clinic: one
+    query for all the periods."""
+    if not periods:
+        return []
+    counts = {
+        f"p{index}": Count("pk", filter=Q(created_at__gte=start, created_at__lt=end))
+        for index, (start, end) in enumerate(periods)
+    }
+    earliest, latest = min(start for start, _end in periods), max(end for _start, end in periods)
+    row = Patient.objects.filter(clinic_id=clinic_id, created_at__gte=earliest, created_at__lt=latest).aggregate(
+        **counts
+    )
+    return [row[f"p{index}"] for index in range(len(periods))]

@@ -20,6 +20,7 @@ from django_ratelimit.decorators import ratelimit
 from clinic.errors import ApplicationError, add_to_form
 from clinic.models import Professional
 from clinic.permissions import Perm, membership_has_perm, require_perm
+from clinic.service_forms import check_with_service
 from clinic.tenancy import organization_scope
 from patients import file_panels, selectors, services
 from patients.forms import (
@@ -30,7 +31,7 @@ from patients.forms import (
     ReviewForm,
     SelfRegistrationForm,
 )
-from patients.models import AccessChannel, AnamnesisGroup, AnamnesisQuestion, Patient
+from patients.models import AccessChannel, AccessKind, AnamnesisGroup, AnamnesisQuestion, Patient
 from patients.selectors import PatientStatus
 
 PAGE_SIZE = 25
@@ -52,8 +53,10 @@ def _professional_choices(request: HttpRequest) -> QuerySet[Professional]:
 
 
 def _patient_form(request: HttpRequest, data: Any = None, **kwargs: Any) -> PatientForm:
+    instance = kwargs.get("instance")
     return PatientForm(
         data,
+        clinic=instance.clinic if instance is not None else request.clinic,  # type: ignore[attr-defined]
         professionals=_professional_choices(request),
         anamnesis_groups=AnamnesisGroup.objects.filter(is_active=True),
         **kwargs,
@@ -74,7 +77,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         today=services.clinic_today(request.clinic),  # type: ignore[attr-defined]
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    services.access_log_record(request=request, patients=page.object_list, channel=AccessChannel.PAGE, what="list")
+    services.access_log_record(
+        request=request, patients=page.object_list, channel=AccessChannel.PAGE, what=AccessKind.LIST
+    )
     context = {
         "page": page,
         "status": status,
@@ -105,6 +110,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
             add_to_form(form, error)
         else:
             messages.success(request, _("Patient “%(name)s” registered.") % {"name": patient.full_name})
+            _warn_minor_without_guardian(request, patient)
             return redirect("patients:detail", patient.pk)
     return render(request, "patients/form.html", {"form": form, "patient": None})
 
@@ -117,7 +123,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = _patient_form(request, request.POST or None, instance=patient, allow_quick=False)
     if request.method == "POST" and form.is_valid():
         try:
-            services.patient_update(
+            patient = services.patient_update(
                 patient=patient,
                 fields=form.service_fields(),
                 professionals=list(form.cleaned_data["professionals"]),
@@ -126,16 +132,29 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             add_to_form(form, error)
         else:
             messages.success(request, _("Changes saved."))
+            _warn_minor_without_guardian(request, patient)
             return redirect("patients:detail", patient.pk)
     else:
-        services.access_log_record(request=request, patients=[patient], channel=AccessChannel.PAGE, what="edit form")
+        services.access_log_record(
+            request=request, patients=[patient], channel=AccessChannel.PAGE, what=AccessKind.EDIT_FORM
+        )
     return render(request, "patients/form.html", {"form": form, "patient": patient})
+
+
+def _warn_minor_without_guardian(request: HttpRequest, patient: Patient) -> None:
+    """P2 flags a minor without a guardian (saving is not refused): say so once, at the save."""
+    if services.minor_without_guardian(patient):
+        messages.warning(
+            request,
+            _("“%(name)s” is under 18 and has no guardian registered. Add one in the “Responsible party” section.")
+            % {"name": patient.full_name},
+        )
 
 
 @login_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_patient_for_user(request, patient_id)
-    services.access_log_record(request=request, patients=[patient], channel=AccessChannel.PAGE, what="file")
+    services.access_log_record(request=request, patients=[patient], channel=AccessChannel.PAGE, what=AccessKind.FILE)
     membership = request.membership  # type: ignore[attr-defined]
     questions = list(AnamnesisQuestion.objects.filter(group=patient.anamnesis_group)) if patient.anamnesis_group else []
     can_view_log = membership_has_perm(membership, Perm.VIEW_ACCESS_LOG)
@@ -145,6 +164,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "today": services.clinic_today(patient.clinic),
         "anamnesis": [(q, patient.anamnesis_answers.get(str(q.pk))) for q in questions],
         "history": selectors.patient_history(patient),
+        "minor_without_guardian": services.minor_without_guardian(patient),
         "access_log": list(selectors.patient_access_log(patient)) if can_view_log else None,
         "can_manage": membership_has_perm(membership, Perm.MANAGE_PATIENTS),
         "review_form": ReviewForm(professionals=_professional_choices(request)) if patient.needs_review else None,
@@ -207,7 +227,9 @@ def patient_anamnesis(request: HttpRequest, patient_id: int) -> HttpResponse:
             messages.success(request, _("Anamnesis saved."))
             return redirect(reverse("patients:detail", args=[patient.pk]) + "#anamnesis")
     elif request.method == "GET":
-        services.access_log_record(request=request, patients=[patient], channel=AccessChannel.PAGE, what="anamnesis")
+        services.access_log_record(
+            request=request, patients=[patient], channel=AccessChannel.PAGE, what=AccessKind.ANAMNESIS
+        )
     context = {"patient": patient, "groups": groups, "group": group, "form": form}
     return render(request, "patients/anamnesis.html", context)
 
@@ -260,10 +282,20 @@ def anamnesis_group_edit(request: HttpRequest, group_id: int | None = None) -> H
         request.POST or None, initial={"name": group.name, "is_active": group.is_active} if group else None
     )
     formset = AnamnesisQuestionFormSet(request.POST or None, initial=initial_questions, prefix="questions")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        questions = [
-            row for row in formset.cleaned_data if row and not row.get("DELETE") and (row.get("text") or "").strip()
-        ]
+    valid = request.method == "POST" and all([form.is_valid(), formset.is_valid()])
+    if request.method == "POST" and not valid:
+        # The service's rules (a name in use, a choice with one option) on
+        # what parsed, with the fields' own errors.
+        rows = [getattr(row, "cleaned_data", None) or {} for row in formset.forms if not row.errors]
+        check_with_service(
+            form,
+            lambda data: services.anamnesis_group_check(
+                organization=request.organization,  # type: ignore[attr-defined]
+                group=group, name=data.get("name"), questions=_kept_questions(rows),
+            ),
+        )  # fmt: skip
+    if valid:
+        questions = _kept_questions(formset.cleaned_data)
         try:
             services.anamnesis_group_save(
                 organization=request.organization,  # type: ignore[attr-defined]
@@ -280,6 +312,11 @@ def anamnesis_group_edit(request: HttpRequest, group_id: int | None = None) -> H
     return render(request, "patients/anamnesis_group_form.html", {"form": form, "formset": formset, "group": group})
 
 
+def _kept_questions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The questionnaire's rows to save: filled in and not marked for removal."""
+    return [row for row in rows if row and not row.get("DELETE") and (row.get("text") or "").strip()]
+
+
 # The public self-registration form.
 
 
@@ -293,7 +330,7 @@ def self_register(request: HttpRequest, token: str) -> HttpResponse:
     with organization_scope(link.organization_id), translation.override(link.clinic.language):
         if getattr(request, "limited", False):
             return render(request, "patients/public/rate_limited.html", {"clinic": link.clinic}, status=429)
-        form = SelfRegistrationForm(request.POST or None)
+        form = SelfRegistrationForm(request.POST or None, link=link)
         if request.method == "POST" and form.is_valid():
             try:
                 services.patient_self_register(link=link, fields=form.cleaned_data)

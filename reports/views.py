@@ -24,7 +24,7 @@ from clinic.permissions import Perm, request_has_perm, require_perm
 from packages.catalog.exporters import XLSX_CONTENT_TYPE
 from packages.patient_packages import budgets
 from packages.patient_packages.models import PatientPackage
-from patients.models import AccessChannel, Patient
+from patients.models import AccessChannel, AccessKind, Patient
 from patients.services import access_log_record
 from reports import exporters, exports, selectors
 from reports.forms import SalesForm, package_report_form
@@ -118,14 +118,14 @@ def package_report_download(
     request: HttpRequest, rows: QuerySet[PatientPackage], clinic: Clinic, *, queued: Queued
 ) -> HttpResponse:
     patients = Patient.objects.filter(pk__in=rows.order_by().values("patient_id"))
-    access_log_record(request=request, patients=patients, channel=AccessChannel.EXPORT, what=_("Package report"))
+    access_log_record(request=request, patients=patients, channel=AccessChannel.EXPORT, what=AccessKind.PACKAGE_REPORT)
     return export_response(request, kind=ExportKind.PACKAGE_REPORT, clinic=clinic, data=request.GET,
                            rows_total=rows.count(), queued=queued)  # fmt: skip
 
 
 def patient_packages_download(request: HttpRequest, patient: Patient, *, queued: Queued) -> HttpResponse:
     packages, entries = exports.patient_entries(patient)
-    access_log_record(request=request, patients=[patient], channel=AccessChannel.EXPORT, what=_("Packages in Excel"))
+    access_log_record(request=request, patients=[patient], channel=AccessChannel.EXPORT, what=AccessKind.PACKAGES_EXCEL)
     data = QueryDict(mutable=True)
     data["patient"] = str(patient.pk)
     return export_response(request, kind=ExportKind.PATIENT_PACKAGES, clinic=patient.clinic, data=data,
@@ -169,7 +169,7 @@ def export_file_response(export: Export) -> FileResponse:
 def session_card_response(request: HttpRequest, package: PatientPackage, *, channel: AccessChannel) -> HttpResponse:
     """The package's session card as PDF (A4, or `?size=A5`), for staff: the
     patients' access log records it."""
-    access_log_record(request=request, patients=[package.patient], channel=channel, what=_("Session card"))
+    access_log_record(request=request, patients=[package.patient], channel=channel, what=AccessKind.SESSION_CARD)
     return session_card_pdf_response(request, package)
 
 
@@ -226,7 +226,7 @@ def sales_and_usage(request: HttpRequest) -> HttpResponse:
             content = exporters.sales_and_usage_xlsx(report, title=title, currency=clinic.currency,
                                                      time_zone=clinic.time_zone)  # fmt: skip
             access_log_record(request=request, patients=[p.patient for p in report.running_out],
-                              channel=AccessChannel.EXPORT, what=_("Sales and usage"))  # fmt: skip
+                              channel=AccessChannel.EXPORT, what=AccessKind.SALES_AND_USAGE)  # fmt: skip
             response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
             response["Content-Disposition"] = 'attachment; filename="sales-and-usage.xlsx"'
             return response

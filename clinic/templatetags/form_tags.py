@@ -42,3 +42,13 @@ def is_radio(field: BoundField) -> bool:
     return isinstance(field.field.widget, forms.RadioSelect) and not isinstance(
         field.field.widget, forms.CheckboxSelectMultiple
     )
+
+
+@register.filter
+def all_errors(form: forms.BaseForm) -> list[tuple[BoundField | None, str]]:
+    """Every error message of a form, in field order: (the field or None for
+    the form's own, the message), for the summary on top of the form."""
+    errors: list[tuple[BoundField | None, str]] = [(None, str(message)) for message in form.non_field_errors()]
+    for field in form:
+        errors.extend((field, str(message)) for message in field.errors)
+    return errors

@@ -270,7 +270,7 @@ class LimitCheck:
     def label(self) -> str:
         values = self._values()
         if self.kind == LimitKind.APPOINTMENTS:
-            return _("at most %(limit)s appointments") % values
+            return ngettext("at most %(limit)s appointment", "at most %(limit)s appointments", int(self.limit)) % values
         if self.kind == LimitKind.AMOUNT:
             return _("at most %(limit)s in total") % values
         if self.kind == LimitKind.SERVICE_QUANTITY:
@@ -282,7 +282,10 @@ class LimitCheck:
         """How much is taken, with the proposal: "7 of 8 appointments"."""
         values = self._values()
         if self.kind == LimitKind.APPOINTMENTS:
-            return _("%(total)s of %(limit)s appointments") % values
+            return (
+                ngettext("%(total)s of %(limit)s appointment", "%(total)s of %(limit)s appointments", int(self.limit))
+                % values
+            )
         if self.kind == LimitKind.AMOUNT:
             return _("%(total)s of %(limit)s in total") % values
         if self.kind == LimitKind.SERVICE_QUANTITY:

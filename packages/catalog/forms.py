@@ -3,21 +3,21 @@ rules and the views show the services' errors on the forms."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinic import money
 from clinic.errors import ApplicationError
+from clinic.form_fields import money_field
 from clinic.models import CatalogSharing, Clinic, Professional, Role
+from clinic.service_forms import ServiceCheckedForm
 from packages.catalog import selectors
+from packages.catalog import services as catalog_services
 from packages.catalog.models import (
     MAX_DURATION_MINUTES,
     MAX_SESSIONS,
@@ -31,34 +31,7 @@ from packages.catalog.models import (
 from packages.catalog.services import LimitsInput, ServiceLimitInput, TemplateInput, TemplateItemInput
 
 
-class MoneyField(forms.DecimalField):
-    """A localized amount that also accepts the language's digit grouping:
-    "1.000,50" in Portuguese, "1,000.50" in English."""
-
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        if isinstance(value, str):
-            value = value.strip().replace("\N{NO-BREAK SPACE}", "").replace(" ", "")
-            thousands = re.escape(get_format("THOUSAND_SEPARATOR"))
-            decimals = re.escape(get_format("DECIMAL_SEPARATOR"))
-            if re.fullmatch(rf"\d{{1,3}}({thousands}\d{{3}})+({decimals}\d*)?", value):
-                value = value.replace(get_format("THOUSAND_SEPARATOR"), "")
-        return super().to_python(value)
-
-
-def _money_field(label: Any, *, required: bool = True, minimum: str = "0", **kwargs: Any) -> forms.DecimalField:
-    return MoneyField(
-        label=label,
-        required=required,
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal(minimum),
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-        **kwargs,
-    )
-
-
-class ServiceForm(forms.Form):
+class ServiceForm(ServiceCheckedForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     code = forms.CharField(
         label=gettext_lazy("Code"),
@@ -66,7 +39,7 @@ class ServiceForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Your procedure code, e.g. FIS-SES or an insurer's table code."),
     )
-    price = _money_field(gettext_lazy("Default price"))
+    price = money_field(gettext_lazy("Default price"))
     duration_minutes = forms.IntegerField(
         label=gettext_lazy("Default duration (minutes)"), min_value=1, max_value=MAX_DURATION_MINUTES, initial=50
     )
@@ -82,10 +55,23 @@ class ServiceForm(forms.Form):
         help_text=gettext_lazy("Online booking offers only them; with none chosen, every professional of the clinic."),
     )  # fmt: skip
 
-    def __init__(self, *args: Any, professionals: QuerySet[Professional] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        professionals: QuerySet[Professional] | None = None,
+        clinic: Clinic | None = None,
+        service: Service | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.clinic, self.service = clinic, service
         if professionals is not None:
             self.fields["professionals"].queryset = professionals  # type: ignore[attr-defined]
+
+    def service_check(self, data: dict[str, Any]) -> None:
+        # A name or code the clinic already uses shows with the fields' own errors.
+        if self.clinic is not None:
+            catalog_services.service_check(clinic=self.clinic, service=self.service, data=data)
 
     @classmethod
     def for_service(
@@ -95,7 +81,7 @@ class ServiceForm(forms.Form):
         initial["professionals"] = list(
             ServiceProfessional.objects.filter(service=service).values_list("professional_id", flat=True)
         )
-        return cls(data=data, initial=initial, professionals=professionals)
+        return cls(data=data, initial=initial, professionals=professionals, clinic=service.clinic, service=service)
 
 
 class ServiceField(forms.ChoiceField):
@@ -142,7 +128,7 @@ class LimitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["service"] = ServiceField(services=services, clinic=clinic, label=_("Service"))
         self.fields["max_quantity"] = forms.IntegerField(label=_("Maximum quantity"), min_value=1, required=False)
-        self.fields["max_amount"] = _money_field(_("Maximum amount"), required=False, minimum="0.01")
+        self.fields["max_amount"] = money_field(_("Maximum amount"), required=False, minimum="0.01")
 
 
 def _formset(form: type[forms.Form], *, extra: int) -> Any:
@@ -160,9 +146,9 @@ def limit_formset(data: Any, *, rows: list[dict[str, Any]], **kwargs: Any) -> An
     return formset_class(data, prefix="limits", initial=rows or None, form_kwargs=kwargs)
 
 
-class PackageTemplateForm(forms.Form):
+class PackageTemplateForm(ServiceCheckedForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
-    price = _money_field(gettext_lazy("Total price"))
+    price = money_field(gettext_lazy("Total price"))
     sessions = forms.IntegerField(
         label=gettext_lazy("Number of sessions"),
         required=False,
@@ -190,13 +176,13 @@ class PackageTemplateForm(forms.Form):
     commission_kind = forms.ChoiceField(
         label=gettext_lazy("Commission per session"), choices=CommissionKind.choices, initial=CommissionKind.NONE
     )
-    commission_value = _money_field(
+    commission_value = money_field(
         gettext_lazy("Commission value"),
         required=False,
         help_text=gettext_lazy("A percentage (0 to 100) or an amount per session."),
     )
     max_appointments = forms.IntegerField(label=gettext_lazy("Maximum appointments"), required=False, min_value=1)
-    max_amount = _money_field(gettext_lazy("Maximum total amount"), required=False, minimum="0.01")
+    max_amount = money_field(gettext_lazy("Maximum total amount"), required=False, minimum="0.01")
     is_shared = forms.BooleanField(
         label=gettext_lazy("Share with the other clinics"),
         required=False,
@@ -205,8 +191,12 @@ class PackageTemplateForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, services: list[Service], clinic: Clinic, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, services: list[Service], clinic: Clinic, template: PackageTemplate | None = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
+        self.clinic, self.template = clinic, template
         self.fields["trigger_service"] = ServiceField(
             services=services,
             clinic=clinic,
@@ -214,6 +204,12 @@ class PackageTemplateForm(forms.Form):
             required=False,
             help_text=_("Booking this service for a patient creates and links this package (service chain)."),
         )
+
+    def service_check(self, data: dict[str, Any]) -> None:
+        # The row's rules (a name the clinic uses, a trigger service taken)
+        # show with the fields' own errors; those over items and limits need
+        # the rows and show when saving.
+        catalog_services.package_template_check(clinic=self.clinic, template=self.template, data=data)
 
 
 @dataclass
@@ -257,7 +253,7 @@ class TemplateEditor:
         services = list(selectors.service_choices(clinic=clinic, keep=keep))
         kwargs: dict[str, Any] = {"services": services, "clinic": clinic}
         return cls(
-            form=PackageTemplateForm(data, initial=initial, **kwargs),
+            form=PackageTemplateForm(data, initial=initial, template=template, **kwargs),
             items=item_formset(data, rows=item_rows, **kwargs),
             limits=limit_formset(data, rows=limit_rows, **kwargs),
         )

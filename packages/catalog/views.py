@@ -313,7 +313,7 @@ def _clinic_professionals(clinic: Clinic) -> QuerySet[Professional]:
 def service_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, Perm.MANAGE_CATALOG)
     clinic = _current_clinic(request)
-    form = ServiceForm(request.POST or None, professionals=_clinic_professionals(clinic))
+    form = ServiceForm(request.POST or None, professionals=_clinic_professionals(clinic), clinic=clinic)
     if request.method == "POST" and form.is_valid():
         try:
             service = services.service_create(clinic=clinic, **_service_fields(form))

@@ -26,6 +26,7 @@ from clinic import money
 from clinic.api.base import TenantViewSet
 from clinic.api.fields import TenantPrimaryKeyField
 from clinic.errors import NotFound, ValidationFailed
+from clinic.history import person_name
 from clinic.models import Room
 from clinic.permissions import Perm
 from packages.catalog import selectors as catalog
@@ -223,6 +224,10 @@ class PackageHistoryEntrySerializer(serializers.Serializer):
     amount_balance = _money()
     average_price = _money()
     appointment = serializers.IntegerField(source="session", allow_null=True)
+    by = serializers.SerializerMethodField(help_text="Who made the change (their name); null when automatic.")
+
+    def get_by(self, row: Any) -> str | None:
+        return person_name(row.actor) or None
 
 
 class PatientPackageFilter(filters.FilterSet):

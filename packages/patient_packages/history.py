@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from clinic.formats import format_when
+from clinic.history import FieldChange
 from packages.catalog.templatetags.catalog_tags import money as money_display
 from packages.patient_packages.models import EntryKind, LedgerEntry, PackageStatus
 
@@ -42,8 +44,9 @@ def _field_label(change: dict[str, Any]) -> str:
 
 
 def _session(entry: LedgerEntry, tz: ZoneInfo) -> str:
-    # "01/04 10:00" in every language: fixed formats, so strftime serves.
-    return dt.datetime.fromisoformat(entry.details["session"]).astimezone(tz).strftime("%d/%m %H:%M")
+    # "01/04 10:00", "Apr 1 10:00 AM": the reader's day, month and time.
+    local = dt.datetime.fromisoformat(entry.details["session"]).astimezone(tz)
+    return f"{format_when(local, 'DAY_MONTH_FORMAT')} {format_when(local, 'TIME_FORMAT')}"
 
 
 def _session_texts() -> dict[str, str]:
@@ -83,15 +86,22 @@ def _value(field: str, value: Any, currency: str = "BRL") -> str:
     return str(value)
 
 
-def _change(change: dict[str, Any], currency: str) -> str:
-    """ "sessions: 10 → 12", "total value: R$ 1.000,00 → R$ 1.100,00" (R2);
-    a decision with no before ("budget limits: stay as they were") reads alone."""
+def field_change(change: dict[str, Any], currency: str) -> FieldChange:
+    """One field of a manual change (`details["changes"]`), as the shared
+    history renderer shows it; a decision with no before ("budget limits:
+    stay as they were") reads alone."""
     field = change["field"]
     after = _value(field, change.get("to"), currency)
-    if field == "limits" or "from" not in change:
-        return f"{_field_label(change)}: {after}"
-    before = _value(field, change.get("from"), currency)
-    return f"{_field_label(change)}: {before} \N{RIGHTWARDS ARROW} {after}"
+    before = None if field == "limits" or "from" not in change else _value(field, change.get("from"), currency)
+    return FieldChange(field, _field_label(change), before, after, change.get("from"), change.get("to"))
+
+
+def _change(change: dict[str, Any], currency: str) -> str:
+    """ "sessions: 10 → 12", "total value: R$ 1.000,00 → R$ 1.100,00" (R2)."""
+    rendered = field_change(change, currency)
+    if rendered.old is None:
+        return f"{rendered.label}: {rendered.new}"
+    return f"{rendered.label}: {rendered.old} \N{RIGHTWARDS ARROW} {rendered.new}"
 
 
 def entry_note(
@@ -131,6 +141,11 @@ class HistoryRow:
     average_price: Decimal
     session: int | None
     actor: Any
+    # A manual change's fields, "label: from → to", for the page's list, and
+    # the note's words around them ("Package changed:", the staff's remark).
+    changes: tuple[FieldChange, ...] = ()
+    title: str = ""
+    remark: str = ""
 
 
 def history_rows(entries: list[LedgerEntry], tz: ZoneInfo, currency: str = "BRL") -> list[HistoryRow]:
@@ -152,6 +167,18 @@ def history_rows(entries: list[LedgerEntry], tz: ZoneInfo, currency: str = "BRL"
             average_price=entry.average_price,
             session=entry.session,
             actor=entry.actor,
+            **_manual_change(entry, currency),
         )
         for entry in entries
     ]
+
+
+def _manual_change(entry: LedgerEntry, currency: str) -> dict[str, Any]:
+    if entry.kind != EntryKind.MANUAL_CHANGE or not entry.details.get("changes"):
+        return {}
+    return {
+        "changes": tuple(field_change(change, currency) for change in entry.details["changes"]),
+        # The note's own words, so the page reads as the note does.
+        "title": (_("Package changed: %(changes)s") % {"changes": ""}).strip(),
+        "remark": entry.note,
+    }

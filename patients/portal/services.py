@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clinic.errors import ValidationFailed
 from clinic.jobs import enqueue
@@ -99,7 +100,11 @@ def code_send(row: AccessCode, code: str) -> None:
     if not patients:
         return
     channel = Channel.EMAIL if "@" in row.contact else Channel.SMS
-    words = _("%(code)s is your code to open your page at %(clinic)s. It expires in %(minutes)s minutes.")
+    words = ngettext(
+        "%(code)s is your code to open your page at %(clinic)s. It expires in %(minutes)s minute.",
+        "%(code)s is your code to open your page at %(clinic)s. It expires in %(minutes)s minutes.",
+        CODE_MINUTES,
+    )
     values = {"clinic": clinic.name, "minutes": CODE_MINUTES}
     message_send(Draft(
         patient=patients[0], channel=channel, kind=MessageKind.CODE, to=row.contact,

@@ -317,7 +317,10 @@ def test_service_form_shows_errors(manuel, catalog) -> None:
         "/packages/services/new/", {"name": "Home visit", "code": "", "price": "-1", "duration_minutes": "0"}
     )
     assert response.status_code == 200
-    assert set(response.context["form"].errors) == {"price", "duration_minutes"}
+    # The name the clinic already uses shows on the same submit (issue 14), on its field.
+    errors = response.context["form"].errors
+    assert set(errors) == {"name", "price", "duration_minutes"}
+    assert errors["name"] == ["This clinic already has a service with this name."]
     response = login(manuel).post(
         "/packages/services/new/", {"name": "Home visit", "code": "", "price": "1.00", "duration_minutes": "50"}
     )

@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+import datetime as dt
+import re
+import threading
+
 import pytest
+from django.db import connections
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from patients.models import AccessLog
+from clinic.tenancy import organization_scope
+from patients.models import AccessChannel, AccessLog
+from patients.services import access_log_record
+from scheduling.models import Appointment
 from tests.conftest import api_client, login
 
 
@@ -45,3 +54,104 @@ def test_owner_sees_the_access_log_and_a_receptionist_does_not(alice, bob, joao)
     body = api_client(alice).get(f"/api/v1/patients/{joao.pk}/access-log/").json()
     assert [(e["user"], e["channel"], e["what"]) for e in body["results"]][-1] == (str(bob), "page", "file")
     assert api_client(bob).get(f"/api/v1/patients/{joao.pk}/access-log/").status_code == 403
+
+
+def _rows(patient) -> list[tuple[str, str, int]]:
+    with scopes_disabled():
+        return [
+            (entry.channel, entry.what, entry.views)
+            for entry in AccessLog.objects.filter(patient=patient).order_by("pk")
+        ]
+
+
+@pytest.mark.django_db
+def test_repeated_reads_in_a_period_count_on_one_row(bob, joao) -> None:
+    client = login(bob)
+    for _n in range(3):
+        assert client.get(f"/patients/{joao.pk}/").status_code == 200
+    assert _rows(joao) == [("page", "file", 3)]
+    with scopes_disabled():
+        entry = AccessLog.objects.get(patient=joao)
+    assert entry.accessed_at <= entry.last_accessed_at
+
+
+@pytest.mark.django_db
+def test_a_new_period_starts_a_new_row(bob, joao, monkeypatch) -> None:
+    client = login(bob)
+    start = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
+    for minutes in (0, 14, 16):
+        monkeypatch.setattr(timezone, "now", lambda minutes=minutes: start + dt.timedelta(minutes=minutes))
+        client.get(f"/patients/{joao.pk}/")
+    assert _rows(joao) == [("page", "file", 2), ("page", "file", 1)]
+
+
+@pytest.mark.django_db
+def test_calendar_feed_reloads_do_not_write_a_row_each(bob, joao, physio) -> None:
+    with scopes_disabled():
+        Appointment.objects.create(
+            organization_id=joao.organization_id, clinic=joao.clinic, patient=joao, professional=physio,
+            start=dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC), end=dt.datetime(2026, 12, 1, 12, 50, tzinfo=dt.UTC),
+        )  # fmt: skip
+    client = login(bob)
+    week = {"start": "2026-11-30T00:00:00", "end": "2026-12-07T00:00:00"}
+    for _n in range(16):  # the calendar refetching its feed as the user browses
+        assert len(client.get("/calendar/feed/", week).json()) == 1
+    assert _rows(joao) == [("page", "calendar", 16)]
+
+
+@pytest.mark.django_db
+def test_the_access_log_names_what_was_read_in_the_readers_language(alice, bob, joao) -> None:
+    login(bob).get("/patients/")
+    login(bob).get(f"/patients/{joao.pk}/")
+    login(bob).get(f"/patients/{joao.pk}/")
+    page = login(alice).get(f"/patients/{joao.pk}/").content.decode()
+    table = page[page.index('data-testid="access-log"') :]
+    table = table[: table.index("</table>")]
+    cells = [
+        " ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in re.findall(r"<td[^>]*>(.*?)</td>", table, re.S)
+    ]
+    assert "Patient file · Page" in cells
+    assert "Patient list · Page" in cells
+    assert "file" not in cells
+    assert "list" not in cells
+    assert any(re.fullmatch(r".+ 2 reads, the last at \d{1,2}:\d{2} [AP]M", cell) for cell in cells)
+    assert bob.get_full_name() in cells
+    body = api_client(alice).get(f"/api/v1/patients/{joao.pk}/access-log/").json()["results"]
+    assert {(e["what"], e["what_label"], e["views"]) for e in body} >= {("file", "Patient file", 2)}
+
+
+@pytest.mark.django_db
+def test_an_unknown_kind_of_read_is_a_programming_error(bob, joao, rf) -> None:
+    request = rf.get("/")
+    request.user = bob
+    with pytest.raises(ValueError, match="is not a valid AccessKind"):
+        access_log_record(request=request, patients=[joao], channel=AccessChannel.PAGE, what="Something else")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_reads_count_on_one_row(tenant_a, bob, joao, rf) -> None:
+    """Eight requests at the same instant (a calendar's parallel feeds): one
+    row, eight reads, no error (INSERT ... ON CONFLICT on real PostgreSQL)."""
+    count = 8
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            request = rf.get("/", REMOTE_ADDR="198.51.100.7")
+            request.user = bob
+            barrier.wait()
+            with organization_scope(joao.organization_id):
+                access_log_record(request=request, patients=[joao], channel=AccessChannel.PAGE, what="calendar")
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=read) for _n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert _rows(joao) == [("page", "calendar", count)]

@@ -75,3 +75,28 @@ def test_a_choice_question_needs_two_options(alice) -> None:
 @pytest.mark.django_db
 def test_receptionist_cannot_configure_questionnaires(bob) -> None:
     assert login(bob).get("/patients/settings/questionnaires/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_questionnaire_errors_show_at_once(alice) -> None:
+    """Issue 14: a name in use and a choice with one option, and a blank name
+    with one, on the first submit."""
+    with scopes_disabled():
+        AnamnesisGroup.objects.create(organization=alice.organization, name="Physio")
+    question = {
+        "questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "0",
+        "questions-0-text": "Cor?", "questions-0-kind": "choice", "questions-0-options": "Azul",
+    }  # fmt: skip
+    client = login(alice)
+    taken = client.post("/patients/settings/questionnaires/new/", {"name": "Physio", **question})
+    assert taken.context["form"].errors == {
+        "name": ["A questionnaire with this name already exists."],
+        "__all__": ["A choice question needs at least two options."],
+    }
+    blank = client.post("/patients/settings/questionnaires/new/", {"name": "", **question})
+    assert blank.context["form"].errors == {
+        "name": ["This field is required."],
+        "__all__": ["A choice question needs at least two options."],
+    }
+    with scopes_disabled():
+        assert AnamnesisGroup.objects.filter(organization=alice.organization).count() == 1

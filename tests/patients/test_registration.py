@@ -8,6 +8,7 @@ from django_scopes import scopes_disabled
 
 from patients.models import Patient
 from tests.conftest import api_client, login
+from tests.patients.factories import PatientFactory
 
 
 def _patients(organization) -> list[Patient]:
@@ -185,26 +186,59 @@ def test_form_registers_a_patient_with_a_guardian(bob, physio, tenant_a) -> None
 
 
 @pytest.mark.django_db
-def test_form_shows_validation_errors_and_saves_nothing(bob, joao, physio, tenant_a) -> None:
+def test_form_shows_every_error_on_the_first_submit_and_saves_nothing(bob, joao, physio, tenant_a) -> None:
+    """Issue 14: the fields' errors and the service's rules (birth date,
+    document on file, phone) in one round, next to the fields and in the
+    summary on top."""
     response = login(bob).post(
         "/patients/new/",
         {"full_name": "", "email": "x@", "document": "123.456.789-09", "mobile": "abc", "birth_date": "2999-01-01"},
     )
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert errors["full_name"] == ["This field is required."]
-    assert errors["professionals"] == ["Choose at least one responsible professional."]
-    assert errors["email"] == ["Enter a valid email address."]
-    # The service's rules show on the same form once the basic fields are there.
-    response = login(bob).post(
-        "/patients/new/",
-        {"full_name": "Ana", "professionals": [physio.pk], "document": "123.456.789-09", "mobile": "abc"},
-    )
-    errors = response.context["form"].errors
-    assert errors["document"] == ["Another patient of this organization already has this document number."]
-    assert errors["mobile"] == ["“abc” is not a valid phone number."]
-    assert "Please correct the fields marked below." in response.content.decode()
+    assert errors == {
+        "full_name": ["This field is required."],
+        "birth_date": ["The birth date cannot be in the future."],
+        "document": ["Another patient of this organization already has this document number."],
+        "email": ["Enter a valid email address."],
+        "mobile": ["“abc” is not a valid phone number."],
+        "professionals": ["Choose at least one responsible professional."],
+    }
+    summary = _summary(response)
+    assert summary == [
+        "Full name: This field is required.",
+        "Birth date: The birth date cannot be in the future.",
+        "Document number: Another patient of this organization already has this document number.",
+        "E-mail: Enter a valid email address.",
+        "Mobile: “abc” is not a valid phone number.",
+        "Responsible professionals: Choose at least one responsible professional.",
+    ]
+    assert "Please correct these 6 errors:" in response.content.decode()
     assert len(_patients(tenant_a.organization)) == 1
+
+
+def _summary(response) -> list[str]:
+    """The error summary's lines, as read (tags stripped)."""
+    import re
+
+    html = response.content.decode()
+    block = html[html.index('data-testid="form-errors"') :]
+    block = block[: block.index("</ul>")]
+    return [" ".join(re.sub(r"<[^>]+>", "", item).split()) for item in re.findall(r"<li>(.*?)</li>", block, re.S)]
+
+
+@pytest.mark.django_db
+def test_edit_form_shows_every_error_at_once_and_changes_nothing(bob, joao, physio) -> None:
+    other = PatientFactory(clinic=joao.clinic, full_name="Ana", document="529.982.247-25",
+                           document_normalized="52998224725", professionals=[physio])  # fmt: skip
+    response = login(bob).post(
+        f"/patients/{other.pk}/edit/",
+        {"full_name": "", "email": "x@", "document": "12345678909", "birth_date": "2999-01-01",
+         "professionals": [physio.pk]},
+    )  # fmt: skip
+    assert set(response.context["form"].errors) == {"full_name", "email", "document", "birth_date"}
+    other.refresh_from_db()
+    assert (other.full_name, other.document) == ("Ana", "529.982.247-25")
 
 
 @pytest.mark.django_db
@@ -262,7 +296,8 @@ def test_edit_changes_the_file_and_records_history(bob, alice, joao, physio, psy
     body = api_client(alice).get(f"/api/v1/patients/{joao.pk}/history/").json()
     latest = body["results"][0]
     assert (latest["type"], latest["user"]) == ("changed", str(bob))
-    assert {"field": "city", "old": "", "new": "Santos"} in latest["changes"]
+    city = next(change for change in latest["changes"] if change["field"] == "city")
+    assert city == {"field": "city", "label": "City", "old": "", "new": "Santos", "old_text": "—", "new_text": "Santos"}
 
 
 @pytest.mark.django_db

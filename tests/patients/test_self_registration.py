@@ -71,20 +71,33 @@ def test_self_registration_end_to_end(alice, bob, physio, tenant_a) -> None:
 def test_public_form_shows_field_errors(alice, tenant_a) -> None:
     url = _generate(login(alice))
     # Errors render in the clinic's language, next to their fields.
-    response = Client().post(url, {**FORM, "email": "bad", "mobile": "999"})
+    # The field's error and the service's (the phone number) on the same submit.
+    response = Client().post(url, {**FORM, "email": "bad", "mobile": "999", "document": "123.456.789-00"})
     assert response.status_code == 200
-    assert set(response.context["form"].errors) == {"email"}
-    assert "Insira um endereço de email válido." in response.content.decode()
-    response = Client().post(url, {**FORM, "mobile": "999"})
-    assert set(response.context["form"].errors) == {"mobile"}
-    assert "“999” não é um número de telefone válido." in response.content.decode()
+    assert set(response.context["form"].errors) == {"document", "email", "mobile"}
+    content = response.content.decode()
+    assert "Insira um endereço de email válido." in content
+    assert "“999” não é um número de telefone válido." in content
+    assert _self_registered(tenant_a.organization) == []
+
+
+@pytest.mark.django_db
+def test_public_form_errors_reveal_nothing_about_a_known_document(alice, joao, tenant_a) -> None:
+    """The service's check runs on a form with errors too: a document on file
+    must still answer exactly as an unknown one."""
+    url = _generate(login(alice))
+    fresh = Client().post(url, {**FORM, "email": "bad", "document": "529.982.247-25"})
+    known = Client().post(url, {**FORM, "email": "bad", "document": "123.456.789-09"})
+    assert set(fresh.context["form"].errors) == set(known.context["form"].errors) == {"email"}
+    assert "Insira um endereço de email válido." in known.content.decode()
+    assert "já" not in known.content.decode().split('data-testid="self-registration-form"')[1]
     assert _self_registered(tenant_a.organization) == []
 
 
 @pytest.mark.django_db
 def test_known_document_gets_the_same_answer_and_reveals_nothing(alice, joao, tenant_a) -> None:
     url = _generate(login(alice))
-    fresh = Client().post(url, {**FORM, "document": "111.222.333-44"})
+    fresh = Client().post(url, {**FORM, "document": "529.982.247-25"})
     known = Client().post(url, {**FORM, "full_name": "Impostor", "document": "123.456.789-09"})
     assert (fresh.status_code, fresh["Location"]) == (known.status_code, known["Location"])
     impostor = next(p for p in _self_registered(tenant_a.organization) if p.full_name == "Impostor")
@@ -150,3 +163,10 @@ def test_each_clinic_has_its_own_link_and_language(alice, tenant_a) -> None:
     Client().post(branch_url, FORM)
     [patient] = _self_registered(tenant_a.organization)
     assert patient.clinic == tenant_a.branch
+
+
+@pytest.mark.django_db
+def test_public_form_explains_the_phone_without_jargon(alice, tenant_a) -> None:
+    content = Client().get(_generate(login(alice))).content.decode()
+    assert "E.164" not in content
+    assert "(11) 96123-4567" in content  # an example the clinic's patients recognise

@@ -15,7 +15,7 @@ from django_scopes import scopes_disabled
 
 from clinic.tenancy import organization_scope
 from packages.patient_packages import ledger
-from patients.models import AccessLog
+from patients.models import AccessKind, AccessLog
 from tests.billing.conftest import book_session, set_status
 from tests.conftest import api_client, login
 from tests.patients.factories import PatientFactory
@@ -159,7 +159,9 @@ def test_the_session_card_lists_every_session_and_empty_numbered_rows(bob, alice
     assert a5.status_code == 200
     assert "419.528 x 595.276 pts" in _page_size(a5.content)  # A5 (148 x 210 mm)
     with scopes_disabled():
-        assert AccessLog.objects.filter(patient=patient, what="Session card").count() == 2
+        assert (
+            AccessLog.objects.filter(patient=patient, what=AccessKind.SESSION_CARD).count() == 2
+        )  # the page and the API
 
 
 @pytest.mark.django_db
@@ -242,4 +244,4 @@ def test_a_patients_packages_in_excel_with_their_history(alice, bob, patient, li
     assert login(bob).get(f"/reports/patients/{patient.pk}/packages.xlsx").status_code == 403
     assert login(alice).get(f"/reports/patients/{foreign_patient_b.pk}/packages.xlsx").status_code == 404
     with scopes_disabled():
-        assert AccessLog.objects.filter(patient=patient, what="Packages in Excel").count() == 1
+        assert AccessLog.objects.filter(patient=patient, what=AccessKind.PACKAGES_EXCEL).count() == 1

@@ -11,12 +11,19 @@ with `Perm.MANAGE_CATALOG`.
 """
 
 from packages.catalog.services.catalog_settings import catalog_settings_update
-from packages.catalog.services.service_writes import service_create, service_delete, service_set_active, service_update
+from packages.catalog.services.service_writes import (
+    service_check,
+    service_create,
+    service_delete,
+    service_set_active,
+    service_update,
+)
 from packages.catalog.services.template_writes import (
     LimitsInput,
     ServiceLimitInput,
     TemplateInput,
     TemplateItemInput,
+    package_template_check,
     package_template_create,
     package_template_delete,
     package_template_set_active,
@@ -31,11 +38,13 @@ __all__ = [
     "TemplateInput",
     "TemplateItemInput",
     "catalog_settings_update",
+    "package_template_check",
     "package_template_create",
     "package_template_delete",
     "package_template_set_active",
     "package_template_set_own_items",
     "package_template_update",
+    "service_check",
     "service_create",
     "service_delete",
     "service_set_active",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clinic import money
-from clinic.errors import ValidationFailed, full_clean
+from clinic.errors import ValidationFailed, full_clean, model_errors, raise_if
 from clinic.models import Clinic, Professional
 from packages.catalog import selectors
 from packages.catalog.errors import ServiceInUse
@@ -117,3 +119,34 @@ def service_delete(*, service: Service, clinic: Clinic) -> None:
     if selectors.service_is_used(service):
         raise ServiceInUse()
     service.delete()
+
+
+# Fields of a service a form may send to `service_check`.
+_CHECKED_FIELDS = ("name", "code", "price", "duration_minutes", "is_shared")
+
+
+def service_check(*, clinic: Clinic, data: Mapping[str, Any], service: Service | None = None) -> None:
+    """The row's rules `service_create` / `service_update` apply (a name or
+    code another service of the clinic has, the price), on what a form
+    parsed, writing nothing: the form shows them with its own errors."""
+    probe = (
+        copy.copy(service) if service is not None else Service(organization_id=clinic.organization_id, clinic=clinic)
+    )
+    given = [name for name in _CHECKED_FIELDS if name in data]
+    errors: dict[str, list[str]] = {}
+    for name in given:
+        value = data[name]
+        if name == "price":
+            try:
+                value = money.money(value, field="price")
+            except ValidationFailed as error:
+                errors.update(error.fields)
+                continue
+        elif name in ("name", "code"):
+            value = str(value or "").strip()
+            value = value.upper() if name == "code" else value
+        setattr(probe, name, value)
+    given = [name for name in given if name not in errors]
+    for name, messages in model_errors(probe, given=[*given, "clinic"]).items():
+        errors.setdefault(name, []).extend(messages)
+    raise_if(errors)

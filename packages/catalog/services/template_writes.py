@@ -3,15 +3,17 @@ shared template (T3)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clinic import money
-from clinic.errors import ValidationFailed, full_clean
+from clinic.errors import ValidationFailed, full_clean, model_errors, raise_if
 from clinic.models import Clinic
 from packages.catalog import selectors
 from packages.catalog.errors import SharedReadOnly
@@ -139,19 +141,8 @@ def _validate_template(*, clinic: Clinic, data: TemplateInput, template: Package
         _check_services(clinic=clinic, services=[data.trigger_service], field="trigger_service", keep=keep)
     # Booking the trigger service must name one package to link: one active
     # template per trigger in a clinic (a deactivated one is checked when reactivated).
-    if data.trigger_service is not None and (template is None or template.is_active):
-        clash = PackageTemplate.objects.filter(clinic=clinic, is_active=True, trigger_service=data.trigger_service)
-        if template is not None:
-            clash = clash.exclude(pk=template.pk)
-        other = clash.first()
-        if other is not None:
-            raise ValidationFailed(
-                fields={
-                    "trigger_service": [
-                        _("The template “%(name)s” already starts with this service.") % {"name": other.name}
-                    ]
-                }
-            )
+    if data.trigger_service is not None and (clash := _trigger_clash(clinic, data.trigger_service, template)):
+        raise ValidationFailed(fields={"trigger_service": [clash]})
 
     if data.is_shared:
         # Whoever sees a shared template must see its services too.
@@ -168,6 +159,71 @@ def _validate_template(*, clinic: Clinic, data: TemplateInput, template: Package
                     ]
                 }
             )
+
+
+def _trigger_clash(clinic: Clinic, trigger: Service, template: PackageTemplate | None) -> str | None:
+    """Booking the trigger service must name one package to link: one active
+    template per trigger in a clinic (a deactivated one is checked when
+    reactivated). The refusal, or None."""
+    if template is not None and not template.is_active:
+        return None
+    clash = PackageTemplate.objects.filter(clinic=clinic, is_active=True, trigger_service=trigger)
+    if template is not None:
+        clash = clash.exclude(pk=template.pk)
+    other = clash.first()
+    if other is None:
+        return None
+    return _("The template “%(name)s” already starts with this service.") % {"name": other.name}
+
+
+# A template form's fields that `package_template_check` reads, by the model's names.
+_CHECKED_FIELDS = {
+    "name": "name", "price": "price", "sessions": "fixed_sessions", "validity_days": "validity_days",
+    "renewal": "renewal", "posting": "posting", "commission_kind": "commission_kind",
+    "commission_value": "commission_value", "max_appointments": "max_appointments", "max_amount": "max_amount",
+    "is_shared": "is_shared",
+}  # fmt: skip
+
+
+def package_template_check(*, clinic: Clinic, data: Mapping[str, Any], template: PackageTemplate | None = None) -> None:
+    """The template row's rules (a name the clinic already uses, the
+    commission, a trigger service another template starts with) on what a
+    form parsed, writing nothing: the page shows them with the form's own
+    errors. The rules over items and limits need them all and run when
+    saving (`_validate_template`)."""
+    probe = (
+        copy.copy(template)
+        if template is not None
+        else PackageTemplate(organization_id=clinic.organization_id, clinic=clinic)
+    )
+    errors: dict[str, list[str]] = {}
+    given = []
+    for name, attribute in _CHECKED_FIELDS.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if name in ("price", "commission_value", "max_amount") and value is not None:
+            try:
+                value = money.money(value, field=name)
+            except ValidationFailed as error:
+                errors.update(error.fields)
+                continue
+        if name == "name":
+            value = str(value or "").strip()
+        setattr(probe, attribute, value)
+        given.append(attribute)
+    if "commission_kind" in data and data["commission_kind"] == CommissionKind.NONE:
+        probe.commission_value = money.ZERO
+        given.append("commission_value")
+    if probe.commission_value is None:
+        probe.commission_value = money.ZERO
+    by_model = {attribute: name for name, attribute in _CHECKED_FIELDS.items()}
+    for attribute, messages in model_errors(probe, given=[*given, "clinic"]).items():
+        errors.setdefault(by_model.get(attribute, attribute), []).extend(messages)
+    trigger = data.get("trigger_service")
+    if trigger is not None and (clash := _trigger_clash(clinic, trigger, template)):
+        errors.setdefault("trigger_service", []).append(clash)
+    raise_if(errors)
 
 
 def _apply(template: PackageTemplate, data: TemplateInput) -> None:
