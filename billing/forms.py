@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import MONEY_METHODS, Method, PayerKind
 from billing.selectors import ReceivableFilters
+from billing.services import payment_take_check
+from clinic.form_fields import money_field
 from clinic.models import Professional
+from clinic.money import ZERO
+from clinic.service_forms import ServiceCheckedForm
 from packages.catalog.models import Service
 from packages.patient_packages.models import PatientPackage
 
@@ -73,23 +78,24 @@ def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(ServiceCheckedForm):
     method = forms.ChoiceField(label=_("Method"), widget=forms.RadioSelect)
     patient_package: forms.ModelChoiceField[PatientPackage] = forms.ModelChoiceField(
         label=_("Package"), queryset=PatientPackage.objects.none(), required=False,
         help_text=_("Each session is debited from the package."),
     )  # fmt: skip
-    amount = forms.DecimalField(
-        label=_("Amount received"), max_digits=12, decimal_places=2, min_value=Decimal("0.00"), required=False,
-        localize=True,
-    )  # fmt: skip
+    amount = money_field(_("Amount received"), required=False)
     use_credit = forms.BooleanField(label=_("Use the account credit first"), required=False)
     payer = forms.ChoiceField(label=_("Paid by"), choices=PayerKind.choices, initial=PayerKind.PATIENT)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
     confirm_price = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, packages: QuerySet[PatientPackage], has_guardian: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, packages: QuerySet[PatientPackage], has_guardian: bool, credit: Decimal = ZERO,
+        receivables: Sequence[int] = (), **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
+        self.credit, self.receivables = credit, list(receivables)
         choices = [(m.value, m.label) for m in Method if m in MONEY_METHODS]
         self.fields["patient_package"].queryset = packages  # type: ignore[attr-defined]
         self.fields["patient_package"].label_from_instance = lambda p: f"{p.number} · {p.name}"  # type: ignore[attr-defined]
@@ -111,12 +117,13 @@ class PaymentForm(forms.Form):
             self.add_error("amount", _("Enter the amount received."))
         return data
 
+    def service_check(self, data: dict[str, Any]) -> None:
+        # Nothing received and no credit to use shows with the other errors.
+        payment_take_check(data=data, credit=self.credit, receivables=self.receivables)
+
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount to refund"), max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False,
-        localize=True,
-    )  # fmt: skip
+    amount = money_field(_("Amount to refund"), required=False, minimum="0.01")
     receivables = forms.TypedMultipleChoiceField(label=_("Sessions"), coerce=int, required=False,
                                                  widget=forms.CheckboxSelectMultiple)  # fmt: skip
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.models import (
@@ -263,10 +263,16 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-def _sale_description(package: PatientPackage, installment: int | None, installments: int) -> str:
-    text = _("Package %(number)s · %(name)s") % {"number": package.number, "name": package.name}
-    if installments > 1:
-        text += " · " + _("installment %(n)s of %(count)s") % {"n": installment, "count": installments}
+def _sale_description(
+    package: PatientPackage, installment: int | None, installments: int, *, change: bool = False
+) -> str:
+    # Stored, so written in the clinic's language, whoever is logged in.
+    with translation.override(package.clinic.language):
+        text = _("Package %(number)s · %(name)s") % {"number": package.number, "name": package.name}
+        if installments > 1:
+            text += " · " + _("installment %(n)s of %(count)s") % {"n": installment, "count": installments}
+        if change:
+            text += " · " + _("change of its value")
     return text[:300]
 
 
@@ -316,10 +322,7 @@ def package_sale_change(event: PackageEvent) -> None:
         Receivable.objects.create(
             organization_id=package.organization_id, clinic_id=package.clinic_id, patient_id=package.patient_id,
             kind=ReceivableKind.PACKAGE, patient_package=package, due_date=today, amount=change,
-            description=(
-                _("Package %(number)s · %(name)s") % {"number": package.number, "name": package.name} + " · "
-                + _("change of its value")
-            )[:300],
+            description=_sale_description(package, None, 1, change=True),
         )  # fmt: skip
         return
     cut = -change

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from django import forms
@@ -8,20 +7,23 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from clinic.models import Clinic, Professional, User, Weekday
+from clinic import services
+from clinic.models import Clinic, Organization, Professional, User, Weekday
 from clinic.resources import DEFAULT_COLOR, WorkingInterval
 from clinic.selectors import users_for_clinic
+from clinic.service_forms import ServiceCheckedForm
+from clinic.time_zones import time_zone_choices
 
 
-def _time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()) if "/" in name]
-
-
-class ClinicForm(forms.Form):
-    """Input for `clinic_create` / `clinic_update`; the service validates the rest."""
+class ClinicForm(ServiceCheckedForm):
+    """Input for `clinic_create` / `clinic_update`; the service validates the
+    rest, and its rules run with the form's (`service_check`), so every error
+    shows on the first submit."""
 
     name = forms.CharField(label=_("Name"), max_length=200)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices, initial="America/Sao_Paulo")
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=lambda: time_zone_choices("BR"), initial="America/Sao_Paulo"
+    )
     currency = forms.CharField(
         label=_("Currency"), max_length=3, initial="BRL", help_text=_("Three-letter ISO code, e.g. BRL, EUR, USD.")
     )
@@ -85,6 +87,18 @@ class ClinicForm(forms.Form):
     online_max_upcoming = forms.IntegerField(label=_("Upcoming sessions a patient may hold"), min_value=1,
                                              max_value=100, initial=4, required=False)  # fmt: skip
 
+    def __init__(
+        self, *args: Any, organization: Organization | None = None, clinic: Clinic | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization or (clinic.organization if clinic else None)
+        self.clinic = clinic
+        # The zones of the clinic's country first: the one typed in this
+        # request, else the clinic's, else the form's default.
+        country = (self.data.get("country") if self.is_bound else None) or self.initial.get("country") or "BR"
+        current = self.initial.get("time_zone")
+        self.fields["time_zone"].choices = time_zone_choices(str(country), current=current)  # type: ignore[attr-defined]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         # Left empty: the default shown as the field's initial value.
@@ -94,13 +108,18 @@ class ClinicForm(forms.Form):
                 data[name] = self.fields[name].initial
         return data
 
+    def service_check(self, data: dict[str, Any]) -> object:
+        if self.organization is not None:
+            services.clinic_check(organization=self.organization, clinic=self.clinic, data=data)
+        return None
+
     def clean_country(self) -> str:
         return str(self.cleaned_data["country"]).upper()
 
     @classmethod
     def for_clinic(cls, clinic: Clinic, data: Any = None) -> ClinicForm:
         initial = {field: getattr(clinic, field) for field in cls.base_fields}
-        return cls(data=data, initial=initial)
+        return cls(data=data, initial=initial, clinic=clinic)
 
 
 class _UserChoiceField(forms.ModelChoiceField):

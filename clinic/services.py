@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from clinic.errors import ValidationFailed, full_clean
+from clinic.errors import ValidationFailed, full_clean, model_errors, raise_if
 from clinic.hooks import Hook
 from clinic.models import Clinic, Membership, Organization, OrganizationSequence, Role, User
 from clinic.tenancy import organization_scope
@@ -139,6 +139,21 @@ def clinic_create(
         # the constraint decided; report it like the validation would have.
         raise ValidationFailed(fields={"name": [_("This clinic could not be saved: %s") % error]}) from error
     return clinic
+
+
+def clinic_check(*, organization: Organization, clinic: Clinic | None = None, data: dict[str, Any]) -> None:
+    """The rules `clinic_create` and `clinic_update` apply (a valid time
+    zone, CNPJ, Pix key, a name not used twice...), on what a form could
+    parse, writing nothing: the page shows them with its own errors at once."""
+    probe = Clinic(organization=organization, pk=clinic.pk if clinic else None)
+    if clinic is not None:
+        for field in Clinic._meta.concrete_fields:
+            setattr(probe, field.attname, getattr(clinic, field.attname))
+        probe._state.adding = False  # its own row is no clash
+    for name, value in data.items():
+        if hasattr(probe, name) and value is not None:
+            setattr(probe, name, value.strip() if isinstance(value, str) else value)
+    raise_if(model_errors(probe, given=[*data, "organization"]))
 
 
 @transaction.atomic

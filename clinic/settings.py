@@ -149,6 +149,9 @@ LANGUAGES = [
     ("de", _("German")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates, times and numbers per language: Django's, adjusted and extended in
+# one place (`clinic.formats`).
+FORMAT_MODULE_PATH = ["clinic.formats"]
 TIME_ZONE: str = env("TIME_ZONE")
 USE_I18N = True
 USE_TZ = True
@@ -161,8 +164,13 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
-    ("vendor/fullcalendar", BASE_DIR / "node_modules" / "fullcalendar"),
     ("vendor/fullcalendar-core", BASE_DIR / "node_modules" / "@fullcalendar" / "core"),
+    # FullCalendar Scheduler's bundle (the standard plugins and the day view by
+    # professional), and the clinic's time zone through the Luxon plugin; see
+    # templates/scheduling/index.html.
+    ("vendor/fullcalendar-scheduler", BASE_DIR / "node_modules" / "fullcalendar-scheduler"),
+    ("vendor/fullcalendar-luxon3", BASE_DIR / "node_modules" / "@fullcalendar" / "luxon3"),
+    ("vendor/luxon", BASE_DIR / "node_modules" / "luxon" / "build" / "global"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -255,6 +263,9 @@ EMAIL_PORT: int = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER: str = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD: str = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS: bool = env.bool("EMAIL_USE_TLS", default=False)
+# How long the links of a team invitation and of a password reset stay valid.
+INVITATION_TIMEOUT: int = env.int("INVITATION_TIMEOUT_DAYS", default=7) * 24 * 3600
+PASSWORD_RESET_TIMEOUT: int = env.int("PASSWORD_RESET_TIMEOUT_HOURS", default=24) * 3600
 # A django-anymail provider's settings as JSON, e.g. {"POSTMARK_SERVER_TOKEN": "..."}
 # with EMAIL_BACKEND=anymail.backends.postmark.EmailBackend.
 ANYMAIL: dict = json.loads(env("ANYMAIL", default="") or "{}")

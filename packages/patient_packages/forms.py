@@ -20,13 +20,14 @@ from django.utils.translation import ngettext, pgettext_lazy
 
 from clinic import money
 from clinic.errors import ValidationFailed
+from clinic.form_fields import money_field
 from clinic.models import Clinic, Room
 from clinic.normalize import phone_display
+from clinic.service_forms import ServiceCheckedForm
 from packages.catalog import selectors
-from packages.catalog.forms import MoneyField
 from packages.catalog.models import MAX_SESSIONS, PackageTemplate
 from packages.catalog.templatetags.catalog_tags import money as money_display
-from packages.patient_packages import budgets
+from packages.patient_packages import budgets, ledger
 from packages.patient_packages.ledger import Limits
 from packages.patient_packages.models import MAX_INSTALLMENTS, PackageStatus, PatientPackage
 from patients.models import Patient
@@ -41,17 +42,6 @@ def _sessions_field(label: Any, *, required: bool) -> forms.IntegerField:
         required=required,
         max_value=MAX_SESSIONS,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
-
-
-def _amount_field(label: Any, *, required: bool) -> MoneyField:
-    return MoneyField(
-        label=label,
-        required=required,
-        max_digits=12,
-        decimal_places=2,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
 
 
@@ -77,7 +67,7 @@ class TemplateChoiceField(forms.ModelChoiceField):
         return text
 
 
-class PackageLinkForm(forms.Form):
+class PackageLinkForm(ServiceCheckedForm):
     """Link a package from a template the clinic sees, or a direct one (K1)."""
 
     template = TemplateChoiceField(
@@ -87,7 +77,7 @@ class PackageLinkForm(forms.Form):
         empty_label=_("Direct package: enter the sessions and the total paid"),
     )
     sessions = _sessions_field(_("Number of sessions"), required=False)
-    total_price = _amount_field(_("Total paid"), required=False)
+    total_price = money_field(_("Total paid"), required=False, minimum=None)
     paid_at = _date_field(_("Payment date"))
     installments = forms.TypedChoiceField(
         label=_("Installments"), coerce=int, initial=1, choices=(), required=False, empty_value=1,  # type: ignore[arg-type]
@@ -116,7 +106,7 @@ class PackageLinkForm(forms.Form):
             "mobile": phone_display(patient.mobile) if patient.mobile else "",
         }
         super().__init__(data, initial=initial)
-        self.clinic = clinic
+        self.clinic, self.patient = clinic, patient
         self.fields["template"].queryset = linkable_templates(clinic)  # type: ignore[attr-defined]
         self.fields["room"].queryset = Room.objects.filter(clinic=clinic, is_active=True).order_by("name")  # type: ignore[attr-defined]
         self.fields["installments"].choices = [  # type: ignore[attr-defined]
@@ -132,6 +122,11 @@ class PackageLinkForm(forms.Form):
         self.initial["template"] = template.pk if template else None
         self.initial["sessions"] = template.sessions if template else None
         self.initial["total_price"] = template.price if template else None
+
+    def service_check(self, data: dict[str, Any]) -> None:
+        # The ledger's rules (a total or sessions missing for a direct
+        # package, the mobile...) on what parsed, with the fields' own errors.
+        ledger.link_check(patient=self.patient, clinic=self.clinic, data=data)
 
     def link_arguments(self) -> dict[str, Any]:
         """Keyword arguments for `packages.patient_packages.ledger.package_link`."""
@@ -172,7 +167,7 @@ class PackageChangeForm(forms.Form):
             (Limits.KEEP, _("They stay as they are (an insurer's authorization)")),
         ],
     )
-    amount_total = _amount_field(_("Total value"), required=True)
+    amount_total = money_field(_("Total value"), minimum=None)
     paid_at = _date_field(_("Payment date"))
     status = forms.ChoiceField(label=_("Status"))
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -231,7 +226,7 @@ class PricePreview:
 
 class PricePreviewForm(forms.Form):
     sessions = forms.IntegerField(required=False, max_value=MAX_SESSIONS)
-    total_price = _amount_field(_("Total paid"), required=False)
+    total_price = money_field(_("Total paid"), required=False, minimum=None)
 
 
 def price_preview(data: Any, *, currency: str) -> PricePreview:

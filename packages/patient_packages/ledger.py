@@ -17,15 +17,17 @@ its bookings, which only scheduling can do). Each session's unit of a package
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clinic import money
-from clinic.errors import NotFound, ValidationFailed
+from clinic.errors import NotFound, ValidationFailed, raise_if
 from clinic.models import Clinic, Room, User
 from clinic.normalize import phone_e164
 from clinic.services import sequence_next
@@ -186,6 +188,79 @@ def _next_number(package_organization_id: int) -> str:
     return f"{year}-{value:05d}"
 
 
+def _default_name(clinic: Clinic, sessions: int) -> str:
+    """A direct package's name, stored, so in the clinic's language."""
+    with translation.override(clinic.language):
+        return ngettext("Package of %(count)s session", "Package of %(count)s sessions", sessions) % {"count": sessions}
+
+
+def link_errors(
+    *,
+    patient: Patient,
+    clinic: Clinic,
+    data: Mapping[str, Any],
+    partial: bool = False,
+    terms: Mapping[str, Any] | None = None,
+) -> dict[str, list[str]]:
+    """Every refusal `link` makes of these arguments (its keyword arguments
+    in `data`), at once. `partial`: what a form could parse, the arguments it
+    could not are left out and not checked, so that its page shows these
+    with its own errors. `terms`: the template's, when already read."""
+    errors: dict[str, list[str]] = {}
+
+    def given(name: str) -> bool:
+        return name in data or not partial
+
+    template = data.get("template")
+    sessions, total_price = data.get("sessions"), data.get("total_price")
+    if template is not None:
+        terms = template_terms_snapshot(template, clinic) if terms is None else terms
+        sessions = terms["sessions"] if sessions is None else sessions
+        total_price = terms["price"] if total_price is None else total_price
+    elif given("template"):
+        if sessions is None and given("sessions"):
+            errors["sessions"] = [_("Enter the number of sessions.")]
+        if total_price is None and given("total_price"):
+            errors["total_price"] = [_("Enter the total paid.")]
+    price = None
+    if total_price is not None:
+        try:
+            price = money.money(total_price, field="total_price")
+        except ValidationFailed as error:
+            errors.update(error.fields)
+    if sessions is not None:
+        try:
+            money.price_per_session(price or money.ZERO, sessions, field="sessions")  # zero or negative sessions
+        except ValidationFailed as error:
+            errors.update(error.fields)
+        else:
+            if sessions > MAX_SESSIONS:
+                errors["sessions"] = [_too_many_sessions()]
+    room = data.get("room")
+    if room is not None and room.clinic_id != clinic.pk:
+        errors["room"] = [_("Choose a room of this clinic.")]
+    installments = data.get("installments", 1)
+    if given("installments") and (
+        not isinstance(installments, int) or isinstance(installments, bool) or not 1 <= installments <= MAX_INSTALLMENTS
+    ):
+        errors["installments"] = [_("Choose between 1 and %(max)s installments.") % {"max": MAX_INSTALLMENTS}]
+    reminder_hours = data.get("reminder_hours")
+    if reminder_hours is not None and not 0 < reminder_hours <= 24 * 14:
+        errors["reminder_hours"] = [_("Choose between 1 hour and 14 days.")]
+    if given("mobile"):
+        mobile = data.get("mobile")
+        try:
+            phone_e164(patient.mobile if mobile is None else mobile, region=clinic.country, field="mobile")
+        except ValidationFailed as error:
+            errors.update(error.fields)
+    return errors
+
+
+def link_check(*, patient: Patient, clinic: Clinic, data: Mapping[str, Any]) -> None:
+    """`link`'s rules on what a form parsed, writing nothing."""
+    raise_if(link_errors(patient=patient, clinic=clinic, data=data, partial=True))
+
+
 def link(
     *,
     patient: Patient,
@@ -207,33 +282,18 @@ def link(
     copied) or directly with a number of sessions and a total paid. Returns
     the new package, locked for the rest of the caller's transaction."""
     require_transaction()
-    errors: dict[str, list[str]] = {}
-    terms: dict[str, Any] = {}
+    terms: dict[str, Any] = template_terms_snapshot(template, clinic) if template is not None else {}
+    arguments = {
+        "template": template, "sessions": sessions, "total_price": total_price, "room": room, "mobile": mobile,
+        "reminder_hours": reminder_hours, "installments": installments,
+    }  # fmt: skip
+    raise_if(link_errors(patient=patient, clinic=clinic, data=arguments, terms=terms))
     if template is not None:
-        terms = template_terms_snapshot(template, clinic)
         sessions = terms["sessions"] if sessions is None else sessions
         total_price = terms["price"] if total_price is None else total_price
-    else:
-        if sessions is None:
-            errors["sessions"] = [_("Enter the number of sessions.")]
-        if total_price is None:
-            errors["total_price"] = [_("Enter the total paid.")]
-    if errors:
-        raise ValidationFailed(fields=errors)
     assert sessions is not None
     assert total_price is not None
     price = money.money(total_price, field="total_price")
-    money.price_per_session(price, sessions, field="sessions")  # refuses zero or negative sessions
-    if sessions > MAX_SESSIONS:
-        raise ValidationFailed(fields={"sessions": [_too_many_sessions()]})
-    if room is not None and room.clinic_id != clinic.pk:
-        raise ValidationFailed(fields={"room": [_("Choose a room of this clinic.")]})
-    if not isinstance(installments, int) or isinstance(installments, bool) or not 1 <= installments <= MAX_INSTALLMENTS:
-        raise ValidationFailed(
-            fields={"installments": [_("Choose between 1 and %(max)s installments.") % {"max": MAX_INSTALLMENTS}]}
-        )
-    if reminder_hours is not None and not 0 < reminder_hours <= 24 * 14:
-        raise ValidationFailed(fields={"reminder_hours": [_("Choose between 1 hour and 14 days.")]})
     mobile = phone_e164(patient.mobile if mobile is None else mobile, region=clinic.country, field="mobile")
 
     renewal = terms.get("renewal", Renewal.NONE)
@@ -244,7 +304,7 @@ def link(
         clinic=clinic,
         patient=patient,
         template=template,
-        name=terms.get("name") or _("Package of %(count)s sessions") % {"count": sessions},
+        name=terms.get("name") or _default_name(clinic, sessions),
         terms=terms,
         posting=terms.get("posting", "total"),
         renewal=renewal,
@@ -371,11 +431,15 @@ def package_change(
         floor = package.sessions_used + package.sessions_booked
         if not isinstance(sessions, int) or sessions < max(floor, 1):
             errors["sessions_total"] = [
-                _(
-                    "This package has %(used)s sessions attended and %(booked)s booked: "
-                    "it cannot have fewer than %(floor)s sessions."
+                _("Attended: %(used)s, booked: %(booked)s.")
+                % {"used": package.sessions_used, "booked": package.sessions_booked}
+                + " "
+                + ngettext(
+                    "The package cannot have fewer than %(floor)s session.",
+                    "The package cannot have fewer than %(floor)s sessions.",
+                    max(floor, 1),
                 )
-                % {"used": package.sessions_used, "booked": package.sessions_booked, "floor": max(floor, 1)}
+                % {"floor": max(floor, 1)}
             ]
         elif sessions > MAX_SESSIONS:
             errors["sessions_total"] = [_too_many_sessions()]

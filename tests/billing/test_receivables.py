@@ -72,7 +72,7 @@ def test_installments_add_up_exactly_and_fall_monthly(link, scope):
     assert [(r.installment, r.installments) for r in sale] == [(1, 3), (2, 3), (3, 3)]
     first = sale[0].due_date
     assert [r.due_date.month for r in sale] == [first.month, first.month % 12 + 1, (first.month + 1) % 12 + 1]
-    assert "installment 2 of 3" in sale[1].description
+    assert "parcela 2 de 3" in sale[1].description  # stored in the clinic's language (pt-BR)
 
 
 @pytest.mark.django_db
@@ -167,7 +167,7 @@ def test_a_raise_of_the_package_value_is_charged_and_a_cut_lowers_what_is_open(l
     ledger.package_change(package=package, actor=alice, amount_total=D("1100.00"))
     sale = sale_of(package)
     assert sorted(r.amount for r in sale) == [D("100.00"), D("500.00"), D("500.00")]
-    assert "change of its value" in min(sale, key=lambda r: r.amount).description
+    assert "alteração do valor" in min(sale, key=lambda r: r.amount).description
     ledger.package_change(package=fresh(package), actor=alice, amount_total=D("900.00"))
     live = [r for r in sale_of(package) if r.status != "cancelled"]
     assert sum(r.amount for r in live) == D("900.00")

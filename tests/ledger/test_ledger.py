@@ -275,7 +275,7 @@ def test_lowering_sessions_below_what_is_used_is_refused(link, sessions, units, 
     with pytest.raises(ValidationFailed) as error:
         ledger.package_change(package=package, actor=alice, sessions_total=1)
     assert error.value.fields == {
-        "sessions_total": ["This package has 1 sessions attended and 1 booked: it cannot have fewer than 2 sessions."]
+        "sessions_total": ["Attended: 1, booked: 1. The package cannot have fewer than 2 sessions."]
     }
     with pytest.raises(ValidationFailed) as error:
         ledger.package_change(package=package, actor=alice, amount_total=D("100.00"))

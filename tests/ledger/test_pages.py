@@ -147,8 +147,9 @@ def test_list_shows_number_values_balance_status_and_renewal(alice, patient, lin
     ]
     [row] = table.rows
     linked_on = _fresh(package).created_at.astimezone(SAO_PAULO)  # the clinic's time zone
-    # Small screens repeat the link date, the renewal and the balance under the name.
-    assert row[0] == f"Package of 5 sessions No. {package.number} · {linked_on:%m/%d/%Y} No renewal 3 of 5"
+    # Below 1400 px the link date and the renewal go under the name. A direct
+    # package's name is stored in the clinic's language (pt-BR), whoever reads it.
+    assert row[0] == f"Pacote de 5 sessões No. {package.number} · {linked_on:%m/%d/%Y} No renewal"
     assert row[1:7] == [
         f"{linked_on:%m/%d/%Y}",
         "R$\xa01,000.00",
@@ -178,7 +179,7 @@ def test_list_shows_monthly_renewal_and_finished_status(alice, patient, link, ca
     month = monthly.renewed_through.strftime("%B %Y")
     assert rows["Pilates 2x"][6] == f"Renews monthly · renewed through {month}"
     assert rows["Pilates 2x"][4] == "8 of 8"
-    assert rows["Package of 1 sessions"][4:6] == ["0 of 1", "Finished"]
+    assert rows["Pacote de 1 sessão"][4:6] == ["0 of 1", "Finished"]
 
 
 @pytest.mark.django_db
@@ -328,8 +329,8 @@ def test_history_shows_seed_columns_and_rows_after_debit_and_credit(bob, alice, 
     assert [row[1] for row in table.rows] == dates
     assert [[cell for i, cell in enumerate(row) if i != 1] for row in table.rows] == [
         ["created", "active", "Package created", "4", "1,000.00", "250.00", alice.get_full_name()],
-        ["session debited", "active", "Debited by session 01/04 10:00", "3", "750.00", "250.00", "automatic"],
-        ["session credited", "active", "Credited by session 01/04 10:00", "4", "1,000.00", "250.00", "automatic"],
+        ["session debited", "active", "Debited by session Apr 1 10:00 AM", "3", "750.00", "250.00", "automatic"],
+        ["session credited", "active", "Credited by session Apr 1 10:00 AM", "4", "1,000.00", "250.00", "automatic"],
     ]
     summary = response.content.decode()
     assert f"No. {package.number}" in summary
@@ -463,7 +464,7 @@ def test_link_direct_package(alice, patient) -> None:
     with scopes_disabled():
         package = PatientPackage.objects.get()
     assert (package.name, package.template_id, package.sessions_total, package.amount_open) == (
-        "Package of 3 sessions",
+        "Pacote de 3 sessões",  # stored in the clinic's language
         None,
         3,
         Decimal("1000.00"),
@@ -591,7 +592,7 @@ def test_edit_refuses_fewer_sessions_than_used(alice, patient, link) -> None:
     book_session(package)
     response = login(alice).post(_url(package, "edit"), _edit_data(package, sessions_total="2"))
     assert response.status_code == 200
-    message = "This package has 2 sessions attended and 1 booked: it cannot have fewer than 3 sessions."
+    message = "Attended: 2, booked: 1. The package cannot have fewer than 3 sessions."
     assert response.context["form"].errors["sessions_total"] == [message]
     assert message in response.content.decode()
     assert _fresh(package).sessions_total == 4
@@ -794,7 +795,7 @@ def test_patient_file_lists_active_packages_with_their_balance(bob, patient, lin
     card = response.content.decode().split('data-testid="patient-packages"')[1].split("</div></div>")[0]
     items = [" ".join(item.split("</li>")[0].split()) for item in card.split('data-testid="file-package">')[1:]]
     assert len(items) == 1
-    assert ">Package of 10 sessions</a>" in items[0]
+    assert ">Pacote de 10 sessões</a>" in items[0]
     assert ">7 of 10</span>" in items[0]
     assert f'href="/patients/{patient.pk}/packages/"' in card
     assert f'href="/patients/{patient.pk}/packages/link/"' in card

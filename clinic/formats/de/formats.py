@@ -1,0 +1,5 @@
+# Django's German formats, plus the project's own ("Di., 02.12. 08:00").
+SESSION_FORMAT = "D, d.m. H:i"
+SESSION_DAY_FORMAT = "D, j. M"
+DAY_MONTH_FORMAT = "d.m."
+WEEKDAY_DAY_FORMAT = "l, d.m."
