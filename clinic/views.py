@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import home_panels, services
@@ -41,9 +41,9 @@ def get_clinic_for_user(request: HttpRequest, clinic_id: int) -> Clinic:
 
 # The home page's shortcuts: (permission, url name, label, Bootstrap icon).
 HOME_ACTIONS = [
-    (Perm.BOOK_APPOINTMENTS, "scheduling:index", _lazy("Book a session"), "calendar-plus"),
-    (Perm.MANAGE_PATIENTS, "patients:create", _lazy("New patient"), "person-plus"),
-    (Perm.TAKE_PAYMENTS, "billing:index", _lazy("Take a payment"), "cash-coin"),
+    (Perm.BOOK_APPOINTMENTS, "scheduling:index", gettext_lazy("Book a session"), "calendar-plus"),
+    (Perm.MANAGE_PATIENTS, "patients:create", gettext_lazy("New patient"), "person-plus"),
+    (Perm.TAKE_PAYMENTS, "billing:index", gettext_lazy("Take a payment"), "cash-coin"),
 ]
 
 
