@@ -43,7 +43,7 @@ def get_clinic_for_user(request: HttpRequest, clinic_id: int) -> Clinic:
 HOME_ACTIONS = [
     (Perm.BOOK_APPOINTMENTS, "scheduling:index", gettext_lazy("Book a session"), "calendar-plus"),
     (Perm.MANAGE_PATIENTS, "patients:create", gettext_lazy("New patient"), "person-plus"),
-    (Perm.TAKE_PAYMENTS, "billing:index", gettext_lazy("Take a payment"), "cash-coin"),
+    (Perm.TAKE_PAYMENTS, "billing:index", gettext_lazy("Take payment"), "cash-coin"),
 ]
 
 

@@ -285,7 +285,7 @@ def test_every_page_speaks_the_reader_s_language(demo, settings) -> None:
 
 
 def test_a_string_nobody_marked_is_told_from_demo_data() -> None:
-    assert unmarked("Take a payment")
+    assert unmarked("Take a payment")  # once a shortcut nobody had marked
     assert not unmarked("Gabriel Santos Oliveira")
     assert not unmarked("Sessão de fisioterapia")
 
