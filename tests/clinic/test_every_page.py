@@ -82,6 +82,8 @@ PORTUGUESE = {
     word for msgid, word in CATALOGUES["pt-br"].items() if len(word) >= 6 and word != msgid and _shown(word)
 } - MSGIDS
 
+# Portuguese writes months in lower case: "2 de dezembro".
+CAPITAL_MONTH = r"(Janeiro|Fevereiro|Março|Abril|Maio|Junho|Julho|Agosto|Setembro|Outubro|Novembro|Dezembro)\b"
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 SLASHED = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}))?\b")
 DOTTED = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b")
@@ -101,7 +103,7 @@ def date_faults(text: str, language: str) -> list[str]:
         faults += [f"{m.group()!r} is German" for m in DOTTED.finditer(text)]
     if language == "en" and re.search(r"\b[ap]\.m\.", text):
         faults.append("a.m./p.m. instead of AM/PM")
-    if language == "pt-br" and re.search(r"-Feira|\d De ", text):
+    if language == "pt-br" and re.search(rf"-Feira|\d De |\bde {CAPITAL_MONTH}", text):
         faults.append(f"title case in Portuguese: {text!r}")
     return faults
 
@@ -300,6 +302,7 @@ def test_a_string_nobody_marked_is_told_from_demo_data() -> None:
         ('<html lang="de"><td>29/05/2003</td></html>', "de", "German"),
         ('<html lang="en"><span>at 9 a.m..</span></html>', "en", "AM/PM"),
         ('<html lang="pt-br"><h2>Terça-Feira</h2></html>', "pt-br", "title case"),
+        ('<html lang="pt-br"><h2>2 de Dezembro de 2026</h2></html>', "pt-br", "title case"),
         ('<html lang="en"><p>2026-12-01</p></html>', "en", "ISO"),
         ('<html lang="de"><p title="Session card">x</p></html>', "de", "untranslated"),
         ('<html lang="de"><script>"Session card"</script></html>', "de", None),
