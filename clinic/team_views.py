@@ -7,6 +7,7 @@ organization answers 404 like a missing one (`get_member_for_user`).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +38,8 @@ from clinic.team import TeamPowers, invitation_tokens
 from clinic.team_forms import InviteForm, MemberRolesForm
 from clinic.team_selectors import STATUSES, member_history, team_counts, team_member, team_members
 from clinic.tenancy import organization_scope
+
+logger = logging.getLogger(__name__)
 
 INVITATION_SESSION_KEY = "_invitation_token"
 # What the invitation's URL carries instead of the token once it is in the
@@ -264,7 +267,12 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         to_email: str, html_email_template_name: str | None = None,
     ) -> None:  # fmt: skip
         language = translation.get_language() or settings.LANGUAGE_CODE
-        send_password_reset.delay(context["user"].pk, context["domain"], context["protocol"], language)
+        try:
+            send_password_reset.delay(context["user"].pk, context["domain"], context["protocol"], language)
+        except Exception:
+            # The broker is down: the page answers as it always does (known
+            # and unknown addresses alike), and the log says what was lost.
+            logger.exception("Password reset e-mail for user %s not queued", context["user"].pk)
 
 
 @method_decorator(ratelimit(key="ip", rate="10/h", method="POST", block=False), name="dispatch")

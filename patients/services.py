@@ -33,6 +33,8 @@ from patients.models import (
     SelfRegistrationLink,
 )
 
+ACCESS_LOG_BATCH = 1000  # rows per INSERT of the access log (11 parameters each)
+
 # The fields a caller may set on a patient, by section of the file.
 PERSONAL_FIELDS = ("full_name", "birth_date", "document", "sex", "email", "mobile", "phone")
 FINANCIAL_FIELDS = ("default_payer", "default_insurer", "insurer_card_number")
@@ -410,12 +412,18 @@ def access_log_record(
 
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(column(name) for name in names)
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
     target = ", ".join(column(name) for name in ("patient", "user", "channel", "what", "period"))
     views, last = column("views"), column("last_accessed_at")
-    # Only quoted names of the model's own table and columns are spliced in;
-    # every value is a parameter.
-    insert = f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608
-    sql = insert + f"ON CONFLICT ({target}) DO UPDATE SET {views} = {table}.{views} + 1, {last} = EXCLUDED.{last}"
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # An export reads thousands of patients: rows go in batches, well below
+    # PostgreSQL's 65,535 parameters (and SQLite's 32,766), in primary-key
+    # order so that parallel writers lock alike.
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in row])
+        for start in range(0, len(rows), ACCESS_LOG_BATCH):
+            batch = rows[start : start + ACCESS_LOG_BATCH]
+            # Only quoted names of the model's own table and columns are
+            # spliced in; every value is a parameter.
+            insert = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} "  # noqa: S608
+            update = f"{views} = {table}.{views} + 1, {last} = EXCLUDED.{last}"
+            sql = insert + f"ON CONFLICT ({target}) DO UPDATE SET {update}"
+            cursor.execute(sql, [value for values in batch for value in values])

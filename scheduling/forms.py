@@ -234,7 +234,12 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["professional"].queryset = professionals_for_clinic(clinic)  # type: ignore[attr-defined]
+        # Inactive ones too: an undo gives a session back to the professional
+        # it had, and the day view shows an inactive one's column while they
+        # still have sessions.
+        self.fields["professional"].queryset = professionals_for_clinic(  # type: ignore[attr-defined]
+            clinic, active_only=False
+        )
 
     @property
     def moves_professional(self) -> bool:

@@ -465,6 +465,10 @@ def booking_check(
     and the database's exclusion constraint decides a race."""
     if start is None:
         return
+    try:
+        _check_years(start=start, end=end)
+    except ValidationFailed:
+        return  # the form says what is wrong with the dates
     if end is None and lines:
         end = start + dt.timedelta(minutes=sum(line.service.duration_minutes * line.quantity for line in lines))
     if end is None:

@@ -6,6 +6,29 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def refuse_shared_emails(apps, schema_editor):
+    """E-mail addresses become unique (the invitation's address is the
+    username). A database where two users share one, ignoring case, stops
+    here with the addresses to fix, rather than with a bare IntegrityError."""
+    from django.db.models import Count
+    from django.db.models.functions import Lower
+
+    User = apps.get_model("clinic", "User")
+    shared = (
+        User.objects.exclude(email="")
+        .annotate(address=Lower("email"))
+        .values("address")
+        .annotate(users=Count("id"))
+        .filter(users__gt=1)
+        .values_list("address", flat=True)
+    )
+    if shared:
+        raise RuntimeError(
+            "Several users share these e-mail addresses; give each user its own before migrating: "
+            + ", ".join(sorted(shared))
+        )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
@@ -90,6 +113,7 @@ class Migration(migrations.Migration):
                 verbose_name="invited by",
             ),
         ),
+        migrations.RunPython(refuse_shared_emails, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="user",
             constraint=models.UniqueConstraint(

@@ -786,3 +786,19 @@ def test_a_membership_of_another_person_is_untouched(alice, bob, tenant_a, in_sc
     with in_scope_of(tenant_a.organization):
         team.member_set_roles(actor=alice, user=bob, roles={tenant_a.branch.pk: Role.RECEPTIONIST})
     assert _memberships(other.user) == [("Alpha Branch", "professional")]
+
+
+@pytest.mark.django_db
+def test_a_password_reset_with_the_broker_down_answers_as_always(alice, monkeypatch, caplog) -> None:
+    """The e-mail cannot be queued: the page still says "check your e-mail"
+    (as for an unknown address) and the log says what was lost."""
+    from clinic import team_views
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(team_views.send_password_reset, "delay", unreachable)
+    response = Client().post("/accounts/password/reset/", {"email": alice.email})
+    assert response.status_code == 302
+    assert response["Location"].endswith("/accounts/password/reset/done/")
+    assert "not queued" in caplog.text

@@ -128,6 +128,25 @@ def test_an_unknown_kind_of_read_is_a_programming_error(bob, joao, rf) -> None:
         access_log_record(request=request, patients=[joao], channel=AccessChannel.PAGE, what="Something else")
 
 
+@pytest.mark.django_db
+def test_an_export_of_thousands_of_patients_is_logged_in_batches(tenant_a, bob, rf) -> None:
+    """6,500 patients of 11 parameters each is past PostgreSQL's 65,535 parameters
+    per statement: the rows go in batches, each patient logged once."""
+    from patients.models import Patient
+
+    with organization_scope(tenant_a.organization):
+        Patient.objects.bulk_create(
+            Patient(organization=tenant_a.organization, clinic=tenant_a.central, full_name=f"Paciente {n}")
+            for n in range(6500)
+        )
+        patients = list(Patient.objects.all())
+    request = rf.get("/")
+    request.user = bob
+    access_log_record(request=request, patients=patients, channel=AccessChannel.EXPORT, what="package report")
+    with scopes_disabled():
+        assert AccessLog.objects.filter(user=bob).count() == len(patients)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_reads_count_on_one_row(tenant_a, bob, joao, rf) -> None:
     """Eight requests at the same instant (a calendar's parallel feeds): one

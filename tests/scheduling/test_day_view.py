@@ -236,6 +236,21 @@ def test_undo_is_refused_when_the_slot_was_taken_meanwhile(bob, patient, physio_
     assert (appointment.start, appointment.professional_id) == (at(1, 10), ana.pk)
 
 
+def test_undo_gives_the_session_back_to_a_professional_deactivated_meanwhile(
+    bob, patient, physio_service, therapist, ana
+) -> None:
+    appointment = book(patient, at(1, 9), physio_service, professional=therapist)
+    client = client_for(bob)
+    body = move(client, appointment, start="2026-12-01T10:00:00", professional=ana.pk).json()
+    with scopes_disabled():
+        type(therapist).objects.filter(pk=therapist.pk).update(is_active=False)
+    undone = move(client, appointment, **body["undo"], undo="1")
+    assert undone.status_code == 200, undone.content
+    with scopes_disabled():
+        appointment.refresh_from_db()
+    assert (appointment.start, appointment.professional_id) == (at(1, 9), therapist.pk)
+
+
 def test_a_move_to_another_organizations_professional_is_refused(bob, patient, physio_service, therapist, tenant_b):
     appointment = book(patient, at(1, 9), physio_service, professional=therapist)
     theirs = professional(tenant_b, "Beatriz Outsider")
