@@ -76,3 +76,22 @@ def test_the_catalogue_reader_sees_a_planted_offence(tmp_path, monkeypatch) -> N
     monkeypatch.setattr(f"{__name__}.LOCALE", tmp_path)
     entries = catalog("de")
     assert words(entries["Choose a date."]) & {"du", "wähle"}
+
+
+@pytest.mark.parametrize("language", ["de", "es"])
+def test_library_validation_messages_keep_the_formal_register(language) -> None:
+    """Django REST framework's German says "Gib eine gültige E-Mail Adresse
+    an."; the project's catalogue, read first, says it formally."""
+    from django.core import validators
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    informal = {word.lower() for word in GLOSSARY[language.replace("-", "_")]["avoid"].get("informal", [])}
+    checks = [validators.EmailValidator(), validators.URLValidator(), validators.validate_slug,
+              validators.validate_unicode_slug]  # fmt: skip
+    with translation.override(language):
+        for check in checks:
+            with pytest.raises(ValidationError) as raised:
+                check("not valid at all ✗")
+            message = " ".join(raised.value.messages)
+            assert not words(message) & informal, message
