@@ -76,7 +76,7 @@ def test_public_form_shows_field_errors(alice, tenant_a) -> None:
     assert response.status_code == 200
     assert set(response.context["form"].errors) == {"document", "email", "mobile"}
     content = response.content.decode()
-    assert "Insira um endereço de email válido." in content
+    assert "Informe um e-mail válido." in content
     assert "“999” não é um número de telefone válido." in content
     assert _self_registered(tenant_a.organization) == []
 
@@ -89,7 +89,7 @@ def test_public_form_errors_reveal_nothing_about_a_known_document(alice, joao, t
     fresh = Client().post(url, {**FORM, "email": "bad", "document": "529.982.247-25"})
     known = Client().post(url, {**FORM, "email": "bad", "document": "123.456.789-09"})
     assert set(fresh.context["form"].errors) == set(known.context["form"].errors) == {"email"}
-    assert "Insira um endereço de email válido." in known.content.decode()
+    assert "Informe um e-mail válido." in known.content.decode()
     assert "já" not in known.content.decode().split('data-testid="self-registration-form"')[1]
     assert _self_registered(tenant_a.organization) == []
 
