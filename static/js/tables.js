@@ -21,5 +21,7 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { label(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { label(event.target.closest("table") ? event.target.closest("table").parentNode : event.target); });
+  // A swap may replace a table's rows or the whole table: label the page
+  // again (cells already labelled are left as they are).
+  document.addEventListener("htmx:afterSwap", function () { label(document); });
 })();
