@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test lint fmt typecheck messages clean
+.PHONY: help install run test contract lint fmt typecheck messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ check-and-pytest:
 	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=clinic.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+
+contract: install ## The whole Schemathesis run (coverage phase, new draws): some 8,000 requests, a few minutes
+	CONTRACT_FULL=1 scripts/with-test-services $(BIN)/pytest tests/api/test_contract.py $(PYTEST_ARGS)
 
 lint: install ## ruff, mypy, the import contract and the migration check
 	$(BIN)/ruff check .

@@ -37,13 +37,12 @@ from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from billing import services as billing
 from billing.exporters import receipt_html, receipt_pdf
 from billing.models import Receivable, ReceivableKind, ReceivableStatus
 from billing.reconcile import billing_reconcile
-from clinic import resources, services
+from clinic import resources, services, tokens
 from clinic.normalize import search_key
 from clinic.tenancy import organization_scope
 from packages.catalog.services import service_create
@@ -133,7 +132,7 @@ def pages(owner, organization, clinic) -> None:
         one, many = build_pages_fixture(clinic, organization)
     client = Client()
     client.force_login(owner)
-    token = Token.objects.get_or_create(user=owner)[0].key
+    token = tokens.token_issue(user=owner, name="bench")[1]
     api = Client(HTTP_AUTHORIZATION=f"Token {token}")
     rows = []
     for label, who, page_size in (("1 matching", one, 200), (f"{MATCHING:,} matching", many, 200)):
@@ -152,7 +151,7 @@ def pages(owner, organization, clinic) -> None:
 
 
 def payments_fixture(organization, clinic, owner) -> bt.Fixture:
-    token = Token.objects.get_or_create(user=owner)[0].key
+    token = tokens.token_issue(user=owner, name="bench")[1]
     start = (timezone.now() + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     clients = []
     with organization_scope(organization):

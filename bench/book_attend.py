@@ -46,8 +46,8 @@ import _harness
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 
+from clinic import tokens
 from clinic.tenancy import organization_scope
 from packages.patient_packages import ledger
 from packages.patient_packages.models import PatientPackage
@@ -247,7 +247,7 @@ def main() -> None:
     with _harness.throwaway_database():
         print(_harness.environment())
         tenant = _fixtures.tenant_create()
-        token = Token.objects.create(user=tenant.owner).key
+        token = tokens.token_issue(user=tenant.owner, name="bench")[1]
         with organization_scope(tenant.organization):
             pairs = {}
             for through in throughs:

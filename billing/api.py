@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status
@@ -24,7 +25,8 @@ from billing import selectors, services
 from billing.commissions import commission_report
 from billing.models import Allocation, Method, PayerKind, Payment, Receivable
 from clinic.api.base import HasActionPermission, TenantViewSet
-from clinic.api.fields import LockedKeyField, TenantPrimaryKeyField
+from clinic.api.fields import BooleanField, CharField, IntegerField, LockedKeyField, TenantPrimaryKeyField, money_field
+from clinic.api.filters import IdFilter, query_errors
 from clinic.permissions import Perm
 from packages.patient_packages.models import PatientPackage
 from patients.models import Patient
@@ -32,12 +34,8 @@ from patients.models import Patient
 MAX_RECEIVABLES = 200
 
 
-def _money(**kwargs: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
-
-
 class ReceivableSerializer(serializers.ModelSerializer):
-    open = _money(read_only=True)
+    open = money_field(read_only=True)
 
     class Meta:
         model = Receivable
@@ -49,15 +47,15 @@ class ReceivableSerializer(serializers.ModelSerializer):
 
 
 class ReceivableFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id", min_value=1)
+    patient = IdFilter(field_name="patient_id")
     status = filters.ChoiceFilter(
         choices=[(key, key) for key in selectors.STATUS_FILTERS], method="by_status", empty_label=None
     )
     start = filters.DateFilter(field_name="due_date", lookup_expr="gte", label="Due on or after")
     end = filters.DateFilter(field_name="due_date", lookup_expr="lte", label="Due on or before")
-    service = filters.NumberFilter(method="by_service", min_value=1)
-    professional = filters.NumberFilter(field_name="professional_id", min_value=1)
-    patient_package = filters.NumberFilter(field_name="patient_package_id", min_value=1)
+    service = IdFilter(method="by_service")
+    professional = IdFilter(field_name="professional_id")
+    patient_package = IdFilter(field_name="patient_package_id")
 
     class Meta:
         model = Receivable
@@ -91,9 +89,9 @@ class AllocationSerializer(serializers.ModelSerializer):
 
 
 class RefundSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    amount = _money(read_only=True)
-    reason = serializers.CharField(read_only=True)
+    id = IntegerField(read_only=True)
+    amount = money_field(read_only=True)
+    reason = CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
 
@@ -129,45 +127,45 @@ def _refunded(payment: Payment) -> Decimal:
 class PaymentInputSerializer(serializers.Serializer):
     patient = TenantPrimaryKeyField(Patient, required=False)
     method = serializers.ChoiceField(choices=Method.choices)
-    amount = _money(min_value=Decimal("0.00"), required=False)
+    amount = money_field(min_value=Decimal("0.00"), required=False)
     receivables = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), max_length=MAX_RECEIVABLES, required=False, default=list
+        child=IntegerField(min_value=1), max_length=MAX_RECEIVABLES, required=False, default=list
     )
     patient_package = LockedKeyField(PatientPackage, required=False)
-    confirm_price = serializers.BooleanField(required=False, default=False)
-    use_credit = serializers.BooleanField(required=False, default=False)
+    confirm_price = BooleanField(required=False, default=False)
+    use_credit = BooleanField(required=False, default=False)
     payer = serializers.ChoiceField(choices=PayerKind.choices, required=False, default=PayerKind.PATIENT)
     received_at = serializers.DateTimeField(required=False)
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    note = CharField(max_length=300, required=False, allow_blank=True, default="")
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}
+        # Which fields a payment needs depends on its method: said here, in
+        # words, since a schema cannot say it.
         if data["method"] == Method.PACKAGE:
             if "patient_package" not in data:
-                errors["patient_package"] = [str(serializers.Field.default_error_messages["required"])]
+                errors["patient_package"] = [_("A payment from a package names the package.")]
             if not data["receivables"]:
-                errors["receivables"] = [str(serializers.Field.default_error_messages["required"])]
+                errors["receivables"] = [_("A payment from a package names the receivables it pays.")]
         else:
             for name in ("patient", "amount"):
                 if name not in data:
-                    errors[name] = [str(serializers.Field.default_error_messages["required"])]
+                    errors[name] = [_("Required unless the payment is from a package.")]
             if "patient_package" in data:
-                errors["patient_package"] = ["Only a payment from a package names a package."]
+                errors["patient_package"] = [_("Only a payment from a package names a package.")]
         if errors:
             raise serializers.ValidationError(errors)
         return data
 
 
 class RefundInputSerializer(serializers.Serializer):
-    amount = _money(min_value=Decimal("0.01"), required=False)
-    receivables = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), max_length=MAX_RECEIVABLES, required=False
-    )
-    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    amount = money_field(min_value=Decimal("0.01"), required=False)
+    receivables = serializers.ListField(child=IntegerField(min_value=1), max_length=MAX_RECEIVABLES, required=False)
+    reason = CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class PaymentFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id", min_value=1)
+    patient = IdFilter(field_name="patient_id")
     method = filters.ChoiceFilter(choices=Method.choices)
     start = filters.DateFilter(field_name="received_at__date", lookup_expr="gte")
     end = filters.DateFilter(field_name="received_at__date", lookup_expr="lte")
@@ -245,7 +243,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 class CommissionQuerySerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
-    professional = serializers.IntegerField(required=False, min_value=1)
+    professional = serializers.IntegerField(required=False, min_value=1)  # a query string: "5" is 5
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if data["end"] < data["start"]:
@@ -257,27 +255,27 @@ class CommissionQuerySerializer(serializers.Serializer):
 
 class CommissionLineSerializer(serializers.Serializer):
     date = serializers.DateTimeField(source="when")
-    session = serializers.IntegerField()
+    session = IntegerField()
     session_start = serializers.DateTimeField(allow_null=True)
-    patient = serializers.CharField()
-    package = serializers.CharField()
-    value = _money()
-    commission = _money()
-    reversal = serializers.BooleanField()
+    patient = CharField()
+    package = CharField()
+    value = money_field()
+    commission = money_field()
+    reversal = BooleanField()
 
 
 class ProfessionalCommissionSerializer(serializers.Serializer):
-    professional = serializers.IntegerField(source="professional_id", allow_null=True)
-    name = serializers.CharField()
-    sessions = serializers.IntegerField()
-    total = _money()
+    professional = IntegerField(source="professional_id", allow_null=True)
+    name = CharField()
+    sessions = IntegerField()
+    total = money_field()
     lines = CommissionLineSerializer(many=True)
 
 
 class CommissionReportSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
-    total = _money()
+    total = money_field()
     professionals = ProfessionalCommissionSerializer(many=True)
 
 
@@ -294,7 +292,13 @@ class CommissionReportView(APIView):
     @extend_schema(parameters=[CommissionQuerySerializer], responses=CommissionReportSerializer)
     def get(self, request: Request) -> Response:
         query = CommissionQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        valid = query.is_valid()
+        errors = {
+            **({} if valid else query.errors),
+            **query_errors(request.query_params, dict.fromkeys(query.fields, "typed")),
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
         data = query.validated_data
         report = commission_report(
             clinic=request.clinic,  # type: ignore[attr-defined]

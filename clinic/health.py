@@ -1,9 +1,15 @@
-"""`/healthz`: is this instance able to serve? Checks the database and Redis."""
+"""`/healthz`: is this instance able to serve? Checks the database and Redis.
+
+Without the database nothing works: 503, and the load balancer stops sending
+requests here. Without Redis the instance still serves (rate limits count per
+process, tasks wait in the outbox): 200 with `"status": "degraded"`, so every
+instance is not taken out at once for a Redis outage, and the body says what
+is down and how many tasks wait."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -37,6 +43,18 @@ def _redis() -> str:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _database(), "redis": _redis()}
-    healthy = all(value in ("ok", "not configured") for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    checks: dict[str, object] = {"database": _database(), "redis": _redis()}
+    if checks["database"] != "ok":
+        return JsonResponse({"status": "error", **checks}, status=503)
+    checks["outbox_pending"] = _outbox_pending()
+    degraded = checks["redis"] not in ("ok", "not configured")
+    return JsonResponse({"status": "degraded" if degraded else "ok", **checks})
+
+
+def _outbox_pending() -> int | str:
+    from clinic import jobs
+
+    try:
+        return jobs.pending_count()
+    except DatabaseError as error:  # not migrated yet
+        return f"error: {type(error).__name__}"

@@ -8,12 +8,14 @@ organization scope raises instead of silently reading every tenant's rows.
 from __future__ import annotations
 
 import re
+import uuid
 import zoneinfo
 from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -179,6 +181,9 @@ class MemberStatus(models.TextChoices):
     DEACTIVATED = "deactivated", _("Deactivated")
 
 
+HEX_COLOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #0f766e."))
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
@@ -197,6 +202,14 @@ def validate_pix_key(value: str) -> None:
         raise ValidationError(
             _("Enter the Pix key as registered at the bank: CPF or CNPJ digits, +55 phone, e-mail or random key.")
         )
+
+
+# The same rule as a RegexValidator, so the API schema states it as a pattern
+# (validators skip a blank value: no Pix key).
+PIX_KEY_VALIDATOR = RegexValidator(
+    PIX_KEY,
+    _("Enter the Pix key as registered at the bank: CPF or CNPJ digits, +55 phone, e-mail or random key."),
+)
 
 
 REMINDER_CHANNELS = ("sms", "whatsapp", "email")
@@ -229,7 +242,7 @@ class Clinic(TenantModel):
     is_active = models.BooleanField(_("active"), default=True)
     # Where patients pay by Pix (B2): the receiving key and the city the BR
     # Code names (at most 15 letters, without accents in the code).
-    pix_key = models.CharField(_("Pix key"), max_length=77, blank=True, validators=[validate_pix_key])
+    pix_key = models.CharField(_("Pix key"), max_length=77, blank=True, validators=[PIX_KEY_VALIDATOR])
     pix_city = models.CharField(_("Pix city"), max_length=15, blank=True)
     # What session cards and receipts print in their header.
     legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
@@ -251,7 +264,7 @@ class Clinic(TenantModel):
     online_max_upcoming = models.PositiveSmallIntegerField(_("upcoming sessions a patient may hold"), default=4)
     # The clinic's public address for patients: /c/<token>/ (their page, online
     # booking). Unguessable, and replaced to retire a published link.
-    portal_token = models.CharField(max_length=32, unique=True, default=new_portal_token, editable=False)
+    portal_token = models.CharField(max_length=32, db_index=True, default=new_portal_token, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = tenant_history()
@@ -261,6 +274,7 @@ class Clinic(TenantModel):
         verbose_name_plural = _("clinics")
         ordering = ["-is_central", "name"]
         constraints = [
+            models.UniqueConstraint(fields=["organization", "portal_token"], name="clinic_portal_token_unique"),
             models.UniqueConstraint(
                 fields=["organization", "name"],
                 name="clinic_name_unique_in_organization",
@@ -393,11 +407,11 @@ class Professional(TenantModel):
     )
     name = models.CharField(_("name"), max_length=200)
     specialty = models.CharField(_("specialty"), max_length=120, blank=True)
-    color = models.CharField(_("colour"), max_length=7, default="#0f766e")
+    color = models.CharField(_("colour"), max_length=7, default="#0f766e", validators=[HEX_COLOR])
     is_active = models.BooleanField(_("active"), default=True)
     # The secret of the professional's calendar subscription (an iCalendar
     # feed); None: no subscription. A new one revokes the old link.
-    calendar_token = models.CharField(max_length=43, unique=True, null=True, blank=True, editable=False)
+    calendar_token = models.CharField(max_length=43, db_index=True, null=True, blank=True, editable=False)  # noqa: DJ001  (NULLs never collide)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = tenant_history(excluded_fields=["calendar_token"])
@@ -407,6 +421,9 @@ class Professional(TenantModel):
         verbose_name_plural = _("professionals")
         ordering = ["name", "pk"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "calendar_token"], name="professional_calendar_token_unique"
+            ),
             models.UniqueConstraint(
                 fields=["clinic", "user"],
                 condition=Q(user__isnull=False),
@@ -501,3 +518,59 @@ class OrganizationSequence(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.name} = {self.value}"
+
+
+class OutboxMessage(models.Model):
+    """A task to send to the broker, written in the transaction that decided
+    it (`clinic.jobs.enqueue`): a task is never lost because Redis was down
+    when its data was committed, and never sent for a transaction that rolled
+    back. The task is sent with this row's id as its task id; the row records
+    when it was sent and when a worker finished it, so a copy delivered again
+    after it finished does not run twice (`clinic.celery.ClinicTask`).
+
+    Infrastructure, not a tenant's row: the task's own arguments name the
+    organization, and its body opens that scope."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="outbox_unsent"),
+            models.Index(fields=["done_at"], condition=Q(done_at__isnull=False), name="outbox_done"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.id}"
+
+
+class ApiToken(models.Model):
+    """An API credential of one user: `Authorization: Token <key>`. A user
+    holds one per integration or device, each named, listed with when it was
+    last used, and revoked on its own (`clinic.tokens`). Only a digest of the
+    key is stored: the key is shown once, when it is issued.
+
+    Not a tenant row: like the user it belongs to, it is read before any
+    organization is known."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("begins with"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

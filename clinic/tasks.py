@@ -1,4 +1,5 @@
-"""Background work of the clinic app: the team invitation and password reset e-mails."""
+"""Background work of the clinic app: the team invitation and password reset
+e-mails, and the outbox relay."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from clinic import team
+from clinic import jobs, team
 from clinic.models import User
 from clinic.tenancy import organization_scope
 
@@ -44,3 +45,9 @@ def send_password_reset(user_id: int, domain: str, protocol: str, language: str)
         subject = " ".join(render_to_string("registration/password_reset_subject.txt", context).split())
         body = render_to_string("registration/password_reset_email.html", context)
     send_mail(subject, body, None, [user.email])
+
+
+@shared_task
+def relay_outbox() -> int:
+    """Send what the broker refused while it was down (`clinic.jobs`)."""
+    return jobs.relay_outbox()

@@ -40,8 +40,8 @@ from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
+from clinic import tokens
 from clinic.errors import PermissionDenied, ValidationFailed
 from clinic.jobs import enqueue
 from clinic.models import Clinic, MemberEvent, MemberEventKind, Membership, MemberStatus, Role, User
@@ -432,7 +432,7 @@ def member_deactivate(*, actor: User, user: User) -> User:
     member.is_active = False
     member.deactivated_at = timezone.now()
     member.save(update_fields=["is_active", "deactivated_at"])
-    Token.objects.filter(user=member).delete()
+    tokens.tokens_revoke_all(user=member)
     _event(user=member, actor=locked_actor, kind=MemberEventKind.DEACTIVATED)
     return member
 

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django_scopes import scope
-from rest_framework.authtoken.models import Token
 
+from clinic import tokens
 from clinic.models import Membership, Organization, User
 
 if TYPE_CHECKING:
@@ -64,8 +64,8 @@ def _token_user(request: HttpRequest) -> User | None:
     keyword, _sep, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if keyword != "Token" or not key.strip():
         return None
-    token = Token.objects.select_related("user").filter(key=key.strip()).first()
-    if token is None or not token.user.is_active:
+    token = tokens.token_for_key(key.strip())
+    if token is None:
         return None
     request.token_auth = (token.user, token)  # type: ignore[attr-defined]
     return token.user

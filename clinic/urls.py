@@ -109,3 +109,4 @@ urlpatterns = [
 ]
 
 handler404 = "clinic.error_pages.not_found"
+handler500 = "clinic.error_pages.server_error"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
@@ -13,7 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clinic.api.base import TenantViewSet
-from clinic.api.fields import TenantPrimaryKeyField
+from clinic.api.fields import BooleanField, CharField, TenantPrimaryKeyField
+from clinic.api.filters import IdFilter
 from clinic.history import HistoryEntry
 from clinic.models import Clinic, Professional
 from clinic.permissions import Perm
@@ -23,36 +25,39 @@ from patients.selectors import PatientStatus
 
 
 class GuardianSerializer(serializers.Serializer):
-    name = serializers.CharField(source="guardian_name", required=False, allow_blank=True, max_length=200)
-    relationship = serializers.CharField(
-        source="guardian_relationship", required=False, allow_blank=True, max_length=60
-    )
-    document = serializers.CharField(source="guardian_document", required=False, allow_blank=True, max_length=40)
+    name = CharField(source="guardian_name", required=False, allow_blank=True, max_length=200)
+    relationship = CharField(source="guardian_relationship", required=False, allow_blank=True, max_length=60)
+    document = CharField(source="guardian_document", required=False, allow_blank=True, max_length=40)
     email = serializers.EmailField(source="guardian_email", required=False, allow_blank=True)
-    mobile = serializers.CharField(source="guardian_mobile", required=False, allow_blank=True, max_length=30)
-    send_charges_email = serializers.BooleanField(source="guardian_send_charges_email", required=False)
-    send_charges_whatsapp = serializers.BooleanField(source="guardian_send_charges_whatsapp", required=False)
-    send_documents_email = serializers.BooleanField(source="guardian_send_documents_email", required=False)
-    send_documents_whatsapp = serializers.BooleanField(source="guardian_send_documents_whatsapp", required=False)
+    mobile = CharField(source="guardian_mobile", required=False, allow_blank=True, max_length=30)
+    send_charges_email = BooleanField(source="guardian_send_charges_email", required=False)
+    send_charges_whatsapp = BooleanField(source="guardian_send_charges_whatsapp", required=False)
+    send_documents_email = BooleanField(source="guardian_send_documents_email", required=False)
+    send_documents_whatsapp = BooleanField(source="guardian_send_documents_whatsapp", required=False)
 
 
 class AddressSerializer(serializers.Serializer):
-    postal_code = serializers.CharField(required=False, allow_blank=True, max_length=12)
-    street = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    number = serializers.CharField(source="street_number", required=False, allow_blank=True, max_length=20)
-    complement = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    district = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    city = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    state = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    postal_code = CharField(required=False, allow_blank=True, max_length=12)
+    street = CharField(required=False, allow_blank=True, max_length=200)
+    number = CharField(source="street_number", required=False, allow_blank=True, max_length=20)
+    complement = CharField(required=False, allow_blank=True, max_length=100)
+    district = CharField(required=False, allow_blank=True, max_length=100)
+    city = CharField(required=False, allow_blank=True, max_length=100)
+    state = CharField(required=False, allow_blank=True, max_length=50)
+
+
+_CHOOSE_ONE = gettext_lazy("Choose at least one responsible professional.")
 
 
 class PatientSerializer(serializers.ModelSerializer):
-    professionals = TenantPrimaryKeyField(Professional, many=True, required=False)
+    professionals = TenantPrimaryKeyField(
+        Professional, many=True, allow_empty=False, error_messages={"required": _CHOOSE_ONE, "empty": _CHOOSE_ONE}
+    )
     anamnesis_group = TenantPrimaryKeyField(AnamnesisGroup, required=False, allow_null=True)
     guardian = GuardianSerializer(source="*", required=False)
     address = AddressSerializer(source="*", required=False)
-    mobile = serializers.CharField(required=False, allow_blank=True, max_length=30)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    mobile = CharField(required=False, allow_blank=True, max_length=30)
+    phone = CharField(required=False, allow_blank=True, max_length=30)
     is_minor = serializers.SerializerMethodField()
     minor_without_guardian = serializers.SerializerMethodField()
 
@@ -120,18 +125,18 @@ class PatientFieldChangeSerializer(serializers.Serializer):
     """A field's change: the raw values for programs (`old`, `new`), and as
     the history page shows them (`label`, `old_text`, `new_text`)."""
 
-    field = serializers.CharField()
-    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
+    field = CharField()
+    label = CharField()  # type: ignore[assignment]  # a field named like Field.label
     old = serializers.JSONField(source="old_value", allow_null=True)
     new = serializers.JSONField(source="new_value", allow_null=True)
-    old_text = serializers.CharField(source="old", allow_null=True)
-    new_text = serializers.CharField(source="new")
+    old_text = CharField(source="old", allow_null=True)
+    new_text = CharField(source="new")
 
 
 class PatientChangeSerializer(serializers.Serializer):
     date = serializers.DateTimeField(source="when")
-    user = serializers.CharField(allow_null=True)
-    who = serializers.CharField()
+    user = CharField(allow_null=True)
+    who = CharField()
     type = serializers.SerializerMethodField()
     changes = PatientFieldChangeSerializer(many=True)
 
@@ -140,8 +145,8 @@ class PatientChangeSerializer(serializers.Serializer):
 
 
 class AccessLogSerializer(serializers.ModelSerializer):
-    user = serializers.CharField()
-    what_label = serializers.CharField(source="get_what_display")
+    user = CharField()
+    what_label = CharField(source="get_what_display")
 
     class Meta:
         model = AccessLog
@@ -151,8 +156,8 @@ class AccessLogSerializer(serializers.ModelSerializer):
 class PatientFilter(filters.FilterSet):
     search = filters.CharFilter(method="filter_search", label="Name (accents ignored), document or phone")
     status = filters.ChoiceFilter(choices=PatientStatus.choices, method="filter_status", empty_label=None)
-    professional = filters.NumberFilter(field_name="professionals__id")
-    clinic = filters.NumberFilter(field_name="clinic_id")
+    professional = IdFilter(field_name="professionals__id")
+    clinic = IdFilter(field_name="clinic_id")
 
     class Meta:
         model = Patient

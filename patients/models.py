@@ -218,13 +218,14 @@ class SelfRegistrationLink(TenantModel):
     """
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+", verbose_name=_("clinic"))
-    token = models.CharField(max_length=64, unique=True, editable=False)
+    token = models.CharField(max_length=64, db_index=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["organization", "token"], name="self_registration_token_unique"),
             models.UniqueConstraint(
                 fields=["clinic"], condition=Q(revoked_at__isnull=True), name="self_registration_one_live_link"
             ),

@@ -24,23 +24,29 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.api.base import HasActionPermission, TenantViewSet
+from clinic.api.fields import IntegerField
+from clinic.api.filters import query_errors
 from clinic.errors import NotFound, ValidationFailed
 from clinic.permissions import Perm
-from packages.patient_packages.models import PatientPackage
+from packages.patient_packages.models import PackageStatus, PatientPackage
 from patients.models import AccessChannel
 from reports import exports, selectors, views
 from reports.forms import package_report_form
 from reports.models import Export, ExportStatus
+from reports.selectors import SORTS
 
+ID = {"type": "integer", "minimum": 1}
 FILTERS = [
-    OpenApiParameter(name, OpenApiTypes.STR if name in ("status", "sort") else (
-        OpenApiTypes.DATE if name in ("start", "end") else OpenApiTypes.INT), required=False)
-    for name in ("status", "start", "end", "clinic", "professional", "patient", "template", "sort")
-]  # fmt: skip
+    OpenApiParameter("status", OpenApiTypes.STR, enum=[choice for choice, _label in PackageStatus.choices]),
+    OpenApiParameter("start", OpenApiTypes.DATE),
+    OpenApiParameter("end", OpenApiTypes.DATE),
+    *(OpenApiParameter(name, ID) for name in ("clinic", "professional", "patient", "template")),
+    OpenApiParameter("sort", OpenApiTypes.STR, enum=[f"{sign}{key}" for key in SORTS for sign in ("", "-")]),
+]
 
 
 class ExportSerializer(serializers.ModelSerializer):
-    percent = serializers.IntegerField(read_only=True)
+    percent = IntegerField(read_only=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -84,8 +90,11 @@ class PackageReportExport(APIView):
     def get(self, request: Request) -> HttpResponse:
         clinic = request.clinic  # type: ignore[attr-defined]
         form = package_report_form(request.GET, clinic)
-        if not form.is_valid():
-            raise ValidationFailed(fields={name: list(errors) for name, errors in form.errors.items()})
+        errors = query_errors(request.GET, {parameter.name: "typed" for parameter in FILTERS})
+        if errors or not form.is_valid():
+            raise ValidationFailed(
+                fields={**{name: list(messages) for name, messages in form.errors.items()}, **errors}
+            )
         rows = selectors.package_report_rows(form.filters(time_zone=clinic.time_zone))
         return views.package_report_download(request._request, rows, clinic, queued=accepted(request))
 

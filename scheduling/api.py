@@ -13,7 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clinic.api.base import TenantViewSet
-from clinic.api.fields import LockedKeyField, TenantPrimaryKeyField
+from clinic.api.fields import BooleanField, CharField, DecimalField, IntegerField, LockedKeyField, TenantPrimaryKeyField
+from clinic.api.filters import IdFilter, InstantFilter
 from clinic.models import Professional, Room
 from clinic.permissions import Perm
 from clinic.unset import KEEP
@@ -26,8 +27,8 @@ from scheduling.models import Appointment, AppointmentStatus, EvolutionNote
 
 class LineSerializer(serializers.Serializer):
     service = TenantPrimaryKeyField(Service)
-    quantity = serializers.IntegerField(min_value=1, max_value=services.MAX_QUANTITY, default=1)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    quantity = IntegerField(min_value=1, max_value=services.MAX_QUANTITY, default=1)
+    price = DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
 
 
 class AppointmentSerializer(serializers.Serializer):
@@ -35,26 +36,26 @@ class AppointmentSerializer(serializers.Serializer):
     spelled out: a ModelSerializer would introspect the model on every
     response of the hot booking path."""
 
-    id = serializers.IntegerField(read_only=True)
-    clinic = serializers.IntegerField(source="clinic_id", read_only=True)
-    patient = serializers.IntegerField(source="patient_id", read_only=True)
-    professional = serializers.IntegerField(source="professional_id", read_only=True, allow_null=True)
-    room = serializers.IntegerField(source="room_id", read_only=True, allow_null=True)
+    id = IntegerField(read_only=True)
+    clinic = IntegerField(source="clinic_id", read_only=True)
+    patient = IntegerField(source="patient_id", read_only=True)
+    professional = IntegerField(source="professional_id", read_only=True, allow_null=True)
+    room = IntegerField(source="room_id", read_only=True, allow_null=True)
     start = serializers.DateTimeField(read_only=True)
     end = serializers.DateTimeField(read_only=True)
     services = serializers.SerializerMethodField()
-    status = serializers.CharField(read_only=True, help_text="The status code.")
-    patient_package = serializers.IntegerField(source="patient_package_id", read_only=True, allow_null=True)
-    paid_from_package = serializers.BooleanField(
+    status = CharField(read_only=True, help_text="The status code.")
+    patient_package = IntegerField(source="patient_package_id", read_only=True, allow_null=True)
+    paid_from_package = BooleanField(
         read_only=True, help_text="The session was paid from its package (it stays debited until released)."
     )
-    authorization = serializers.CharField(read_only=True)
-    notes = serializers.CharField(read_only=True)
-    series = serializers.IntegerField(source="series_id", read_only=True, allow_null=True)
-    reminder_hours = serializers.IntegerField(
+    authorization = CharField(read_only=True)
+    notes = CharField(read_only=True)
+    series = IntegerField(source="series_id", read_only=True, allow_null=True)
+    reminder_hours = IntegerField(
         read_only=True, allow_null=True, help_text="Its own reminder lead time; null: the package's or the clinic's."
     )
-    booked_online = serializers.BooleanField(read_only=True, help_text="Booked by the patient on their page.")
+    booked_online = BooleanField(read_only=True, help_text="Booked by the patient on their page.")
     warnings = serializers.SerializerMethodField()
 
     @extend_schema_field(LineSerializer(many=True))
@@ -65,7 +66,7 @@ class AppointmentSerializer(serializers.Serializer):
             for line in (appointment.lines.all() if lines is None else lines)
         ]
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    @extend_schema_field(serializers.ListField(child=CharField()))
     def get_warnings(self, appointment: Appointment) -> list[str]:
         return list(self.context.get("warnings", []))
 
@@ -85,37 +86,37 @@ class AppointmentInputSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField(required=False, allow_null=True)
     services = LineSerializer(many=True)
-    status = serializers.CharField(required=False, default="scheduled")
+    status = CharField(required=False, default="scheduled")
     patient_package = LockedKeyField(PatientPackage, required=False, allow_null=True)
-    authorization = serializers.CharField(required=False, allow_blank=True, default="")
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
-    reminder_hours = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=24 * 14)
-    confirm_future = serializers.BooleanField(required=False, default=False, help_text=CONFIRM_FUTURE_HELP)
+    authorization = CharField(required=False, allow_blank=True, default="")
+    notes = CharField(required=False, allow_blank=True, default="")
+    reminder_hours = IntegerField(required=False, allow_null=True, min_value=0, max_value=24 * 14)
+    confirm_future = BooleanField(required=False, default=False, help_text=CONFIRM_FUTURE_HELP)
 
 
 class AppointmentChangeSerializer(serializers.Serializer):
     """PATCH: `status` runs the transition; other fields move or edit."""
 
-    status = serializers.CharField(required=False)
+    status = CharField(required=False)
     professional = TenantPrimaryKeyField(Professional, required=False, allow_null=True)
     room = TenantPrimaryKeyField(Room, required=False, allow_null=True)
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)
     services = LineSerializer(many=True, required=False)
     patient_package = LockedKeyField(PatientPackage, required=False, allow_null=True)
-    authorization = serializers.CharField(required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
-    reminder_hours = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=24 * 14)
-    confirm_future = serializers.BooleanField(required=False, default=False, help_text=CONFIRM_FUTURE_HELP)
+    authorization = CharField(required=False, allow_blank=True)
+    notes = CharField(required=False, allow_blank=True)
+    reminder_hours = IntegerField(required=False, allow_null=True, min_value=0, max_value=24 * 14)
+    confirm_future = BooleanField(required=False, default=False, help_text=CONFIRM_FUTURE_HELP)
 
 
 class ReminderSerializer(serializers.Serializer):
-    channel = serializers.CharField(read_only=True)
-    status = serializers.CharField(read_only=True)
+    channel = CharField(read_only=True)
+    status = CharField(read_only=True)
     due_at = serializers.DateTimeField(read_only=True)
-    note = serializers.CharField(read_only=True)
-    to = serializers.CharField(source="message.to", read_only=True, default=None, allow_null=True)
-    delivery = serializers.CharField(source="message.status", read_only=True, default=None, allow_null=True)
+    note = CharField(read_only=True)
+    to = CharField(source="message.to", read_only=True, default=None, allow_null=True)
+    delivery = CharField(source="message.status", read_only=True, default=None, allow_null=True)
 
 
 class FollowingSerializer(serializers.Serializer):
@@ -127,7 +128,7 @@ class FollowingSerializer(serializers.Serializer):
 
 
 class EvolutionNoteSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(read_only=True)
+    author = CharField(read_only=True)
 
     class Meta:
         model = EvolutionNote
@@ -140,13 +141,13 @@ def _lines(items: list[dict[str, Any]]) -> list[services.LineInput]:
 
 
 class AppointmentFilter(filters.FilterSet):
-    start = filters.IsoDateTimeFilter(field_name="end", lookup_expr="gt", label="Appointments ending after")
-    end = filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt", label="Appointments starting before")
-    professional = filters.NumberFilter(field_name="professional_id")
-    room = filters.NumberFilter(field_name="room_id")
-    patient = filters.NumberFilter(field_name="patient_id")
+    start = InstantFilter(field_name="end", lookup_expr="gt", label="Appointments ending after")
+    end = InstantFilter(field_name="start", lookup_expr="lt", label="Appointments starting before")
+    professional = IdFilter(field_name="professional_id")
+    room = IdFilter(field_name="room_id")
+    patient = IdFilter(field_name="patient_id")
     status = filters.CharFilter(field_name="status")
-    clinic = filters.NumberFilter(field_name="clinic_id")
+    clinic = IdFilter(field_name="clinic_id")
 
     class Meta:
         model = Appointment
@@ -250,7 +251,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         return Response(AppointmentSerializer(rows, many=True).data)
 
     @extend_schema(request=EvolutionNoteSerializer, responses=EvolutionNoteSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], url_path="evolution-notes")
+    @action(detail=True, methods=["get", "post"], url_path="evolution-notes", pagination_class=None)
     def evolution_notes(self, request: Request, pk: str | None = None) -> Response:
         """Clinical notes: professionals and owners only. The first note marks
         the session attended (and so debits its package)."""
@@ -268,7 +269,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 
 
 class AppointmentStatusSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(max_length=80)
+    name = CharField(max_length=80)
 
     def to_representation(self, instance: AppointmentStatus) -> dict[str, Any]:
         data = super().to_representation(instance)

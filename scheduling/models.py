@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from clinic.models import Clinic, Professional, Room, TenantModel, tenant_history
+from clinic.models import HEX_COLOR, Clinic, Professional, Room, TenantModel, tenant_history
 
 
 class BuiltinStatus(models.TextChoices):
@@ -32,7 +32,7 @@ class AppointmentStatus(TenantModel):
 
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=80)
-    color = models.CharField(_("colour"), max_length=7, default="#64748b")
+    color = models.CharField(_("colour"), max_length=7, default="#64748b", validators=[HEX_COLOR])
     debits = models.BooleanField(
         _("debits the package session"), default=False, help_text=_("Like “attended”: one session is used.")
     )

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from clinic.errors import ApplicationError, ValidationFailed
+from clinic.errors import ApplicationError, Conflict, ValidationFailed
 from clinic.models import Clinic, Professional, Room, User
 from clinic.transactions import Retry, entry_point
 from clinic.unset import KEEP, Keep
@@ -200,7 +200,7 @@ def appointment_update_following(
     arguments: a new duration, lines, package...), made in the same
     transaction: all or nothing. Returns this occurrence's booking first."""
     if appointment.series_id is None:
-        raise ValidationFailed(_("This appointment is not part of a series."), code="not_a_series")
+        raise Conflict(_("This appointment is not part of a series."), code="not_a_series")
     this = dict(this or {})
     target = this.get("patient_package")
     following = _following(appointment)

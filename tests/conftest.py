@@ -15,10 +15,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
-from django_scopes import scopes_disabled
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from clinic import tokens
 from clinic.models import Clinic, Organization, Role, User
 from clinic.tenancy import organization_scope
 from tests.factories import PASSWORD, ClinicFactory, MembershipFactory, OrganizationFactory, UserFactory
@@ -97,9 +96,8 @@ def login(user: User) -> Client:
 
 def api_client(user: User) -> APIClient:
     client = APIClient()
-    with scopes_disabled():
-        token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = tokens.token_issue(user=user, name="tests")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

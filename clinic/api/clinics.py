@@ -1,19 +1,38 @@
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clinic import services
 from clinic.api.base import TenantViewSet
-from clinic.models import Clinic
+from clinic.models import Clinic, validate_time_zone
 from clinic.permissions import Perm
+
+CURRENCY_CODE = RegexValidator(r"^[A-Za-z]{3}$", _("Use a three-letter ISO 4217 currency code, e.g. BRL."))
+
+
+def between(low: int, high: int, message: Any) -> dict[str, Any]:
+    return {"min_value": low, "max_value": high, "error_messages": {"min_value": message, "max_value": message}}
+
+
+@extend_schema_field({"type": "string", "enum": sorted(zoneinfo.available_timezones()), "example": "America/Sao_Paulo"})
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone name; the schema lists the ones this server knows."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=64, validators=[validate_time_zone], **kwargs)
 
 
 class ClinicSerializer(serializers.ModelSerializer):
+    time_zone = TimeZoneField(required=False)
     # The clinic's public address for its patients: their page and online booking.
     portal_url = serializers.SerializerMethodField()
 
@@ -33,6 +52,13 @@ class ClinicSerializer(serializers.ModelSerializer):
             "online_buffer_minutes", "online_max_upcoming", "portal_url",
         ]  # fmt: skip
         read_only_fields = ["id", "portal_url"]
+        # The bounds `Clinic.clean` checks, in its words, stated in the schema too.
+        extra_kwargs = {
+            "currency": {"validators": [CURRENCY_CODE]},
+            "reminder_hours": {"max_value": 24 * 14, "error_messages": {"max_value": _("At most two weeks before.")}},
+            "online_slot_minutes": between(5, 240, _("Between 5 and 240 minutes.")),
+            "online_days_ahead": between(1, 366, _("Between 1 and 366 days.")),
+        }
         # Uniqueness is the service's (and the database's) job; DRF's own
         # validators would query outside the service's transaction.
         validators: list[Any] = []

@@ -5,12 +5,74 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from drf_spectacular.types import OpenApiTypes
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+ID_SCHEMA = {"type": "integer", "minimum": 1}
 
-@extend_schema_field(OpenApiTypes.INT)  # every tenant model's key is an integer
+
+class JsonTypeMixin:
+    """Accept only the JSON type the schema names. DRF's own fields coerce
+    (`"true"`, `1` and `"yes"` are booleans, `"5"` is an integer, `5` is a
+    string), so a body that breaks the published schema would be accepted."""
+
+    json_types: tuple[type, ...] = ()
+
+    def to_internal_value(self, data: Any) -> Any:
+        wrong = not isinstance(data, self.json_types) or (isinstance(data, bool) and bool not in self.json_types)
+        if wrong:
+            self.fail("wrong_type")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class BooleanField(JsonTypeMixin, serializers.BooleanField):
+    json_types = (bool,)
+    default_error_messages = {"wrong_type": _("Send true or false.")}
+
+
+class IntegerField(JsonTypeMixin, serializers.IntegerField):
+    json_types = (int,)
+    default_error_messages = {"wrong_type": _("Send a whole number.")}
+
+
+class CharField(JsonTypeMixin, serializers.CharField):
+    json_types = (str,)
+    default_error_messages = {"wrong_type": _("Send a string of text.")}
+
+
+def strict(field_class: type[serializers.Field]) -> type[serializers.Field]:
+    """The strict version of a DRF field class, for `ClinicConfig.ready`'s
+    mapping of model fields (a `SlugField` stays a slug, and a string)."""
+    for strict_class in (BooleanField, IntegerField, CharField):
+        base = strict_class.__mro__[2]
+        if field_class is base:
+            return strict_class
+        if issubclass(field_class, base):
+            return type(field_class.__name__, (strict_class, field_class), {"__module__": __name__})
+    return field_class
+
+
+class DecimalField(serializers.DecimalField):
+    """A decimal as a JSON string (`"150.00"`), never a JSON number: a binary
+    float cannot hold most cents, and the schema says string. Every
+    serializer's decimal is this one (`ClinicConfig.ready` maps model decimals
+    to it too)."""
+
+    default_error_messages = {"not_a_string": _('Send the number as a string, such as "150.00".')}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+def money_field(**kwargs: Any) -> DecimalField:
+    """An amount of money: up to 10 digits and the cents."""
+    return DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+@extend_schema_field(ID_SCHEMA)  # every tenant model's key is an integer from 1
 class TenantPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     """A primary key of a tenant model, looked up in the request's scope.
 
@@ -34,9 +96,14 @@ class TenantPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         queryset = self.model._default_manager.all()
         return queryset.only(*self.only) if self.only else queryset
 
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int):  # DRF would look up "5", or True as 1
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
 
-@extend_schema_field(OpenApiTypes.INT)
-class LockedKeyField(serializers.IntegerField):
+
+@extend_schema_field(ID_SCHEMA)
+class LockedKeyField(IntegerField):
     """The id of a row the entry point locks and checks itself (a package a
     booking takes a session of): no lookup here, which would only read the row
     a moment before the lock reads it again. The value is an unsaved instance

@@ -16,6 +16,7 @@ from typing import Any
 import django_filters
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,12 +24,24 @@ from rest_framework.response import Response
 from clinic import resources
 from clinic.api.base import TenantViewSet
 from clinic.api.fields import TenantPrimaryKeyField
+from clinic.api.filters import IdFilter
 from clinic.errors import PermissionDenied, ValidationFailed
 from clinic.models import Clinic, Professional, User, Weekday
 from clinic.permissions import Perm, membership_has_perm
 from clinic.selectors import clinic_membership
 
 HH_MM = "%H:%M"
+
+
+CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+@extend_schema_field({"type": "string", "pattern": CLOCK_TIME, "example": "08:00"})
+class ClockTimeField(serializers.TimeField):
+    """A time of day on the clinic's clock, `HH:MM` (seconds accepted on input)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=HH_MM, input_formats=[HH_MM, "%H:%M:%S"], **kwargs)
 
 
 def _organization(request: Any) -> Any:
@@ -57,8 +70,8 @@ def require_manage_in(request: Request, clinic: Clinic) -> None:
 
 class WorkingHoursSerializer(serializers.Serializer):
     weekday = serializers.ChoiceField(choices=Weekday.choices, help_text="0 is Monday, 6 is Sunday.")
-    start = serializers.TimeField(source="starts_at", format=HH_MM, input_formats=[HH_MM, "%H:%M:%S"])
-    end = serializers.TimeField(source="ends_at", format=HH_MM, input_formats=[HH_MM, "%H:%M:%S"])
+    start = ClockTimeField(source="starts_at")
+    end = ClockTimeField(source="ends_at")
 
 
 class ProfessionalSerializer(serializers.ModelSerializer):
@@ -77,7 +90,7 @@ class ProfessionalSerializer(serializers.ModelSerializer):
 
 
 class ProfessionalFilter(django_filters.FilterSet):
-    clinic = django_filters.ModelChoiceFilter(queryset=organization_clinics)
+    clinic = IdFilter(field_name="clinic_id")
     is_active = django_filters.BooleanFilter()
 
     class Meta:

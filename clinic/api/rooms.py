@@ -19,7 +19,8 @@ from rest_framework.response import Response
 from clinic import resources
 from clinic.api.base import TenantViewSet
 from clinic.api.fields import TenantPrimaryKeyField
-from clinic.api.professionals import organization_clinics, require_manage_in
+from clinic.api.filters import IdFilter
+from clinic.api.professionals import require_manage_in
 from clinic.errors import ValidationFailed
 from clinic.models import Clinic, Room
 from clinic.permissions import Perm
@@ -37,7 +38,7 @@ class RoomSerializer(serializers.ModelSerializer):
 
 
 class RoomFilter(django_filters.FilterSet):
-    clinic = django_filters.ModelChoiceFilter(queryset=organization_clinics)
+    clinic = IdFilter(field_name="clinic_id")
     is_active = django_filters.BooleanFilter()
 
     class Meta:

@@ -9,7 +9,7 @@ from billing.api import CommissionReportView, PaymentViewSet, ReceivableViewSet
 from clinic.api.clinics import ClinicViewSet
 from clinic.api.professionals import ProfessionalViewSet
 from clinic.api.rooms import RoomViewSet
-from clinic.api.token import ObtainTokenView
+from clinic.api.token import ApiTokenViewSet, ObtainTokenView
 from packages.catalog.api import PackageTemplateViewSet, ServiceViewSet
 from patients.api import PatientViewSet
 from patients.messaging.api import MessageViewSet
@@ -31,6 +31,7 @@ router.register("receivables", ReceivableViewSet, basename="receivable")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("exports", ExportViewSet, basename="export")
 router.register("messages", MessageViewSet, basename="message")
+router.register("auth/tokens", ApiTokenViewSet, basename="api-token-own")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

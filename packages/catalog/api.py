@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clinic.api.base import TenantViewSet
+from clinic.api.fields import BooleanField, CharField, IntegerField, money_field
 from clinic.models import Clinic
 from clinic.permissions import Perm
 from packages.catalog import selectors, services
@@ -42,10 +43,6 @@ def _clinic(context: Mapping[str, Any]) -> Clinic | None:
     return getattr(request, "clinic", None)
 
 
-def _money(**kwargs: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
-
-
 @extend_schema_field(OpenApiTypes.INT)
 class VisibleServiceField(serializers.PrimaryKeyRelatedField):
     """A service the caller's clinic sees; any other id (missing, a sibling's
@@ -59,7 +56,7 @@ class VisibleServiceField(serializers.PrimaryKeyRelatedField):
 
 
 class ServiceSerializer(serializers.ModelSerializer):
-    price = _money(read_only=True)
+    price = money_field(read_only=True)
     is_own = serializers.SerializerMethodField(help_text="Whether the caller's clinic owns (and may edit) it.")
 
     class Meta:
@@ -73,12 +70,12 @@ class ServiceSerializer(serializers.ModelSerializer):
 
 
 class ServiceInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    code = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-    price = _money(min_value=Decimal("0"))
-    duration_minutes = serializers.IntegerField(min_value=1, max_value=MAX_DURATION_MINUTES, default=50)
-    is_shared = serializers.BooleanField(default=False)
-    is_active = serializers.BooleanField(required=False)
+    name = CharField(max_length=200)
+    code = CharField(max_length=30, required=False, allow_blank=True, default="")
+    price = money_field(min_value=Decimal("0"))
+    duration_minutes = IntegerField(min_value=1, max_value=MAX_DURATION_MINUTES, default=50)
+    is_shared = BooleanField(default=False)
+    is_active = BooleanField(required=False)
 
 
 class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantViewSet):
@@ -133,8 +130,8 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.De
 
 class TemplateItemSerializer(serializers.Serializer):
     service = VisibleServiceField()
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_SESSIONS)
-    clinic = serializers.IntegerField(source="clinic_id", read_only=True, help_text="The clinic that added the item.")
+    quantity = IntegerField(min_value=1, max_value=MAX_SESSIONS)
+    clinic = IntegerField(source="clinic_id", read_only=True, help_text="The clinic that added the item.")
     is_own = serializers.SerializerMethodField(
         help_text="Added by the caller's clinic (its own item, or the owning clinic's items)."
     )
@@ -146,36 +143,36 @@ class TemplateItemSerializer(serializers.Serializer):
 
 class ServiceLimitSerializer(serializers.Serializer):
     service = VisibleServiceField()
-    max_quantity = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=None)
-    max_amount = _money(min_value=Decimal("0.01"), allow_null=True, required=False, default=None)
+    max_quantity = IntegerField(min_value=1, allow_null=True, required=False, default=None)
+    max_amount = money_field(min_value=Decimal("0.01"), allow_null=True, required=False, default=None)
 
 
 class LimitsSerializer(serializers.Serializer):
-    max_appointments = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=None)
-    max_amount = _money(min_value=Decimal("0.01"), allow_null=True, required=False, default=None)
+    max_appointments = IntegerField(min_value=1, allow_null=True, required=False, default=None)
+    max_amount = money_field(min_value=Decimal("0.01"), allow_null=True, required=False, default=None)
     services = ServiceLimitSerializer(many=True, required=False, default=list)
 
 
 class PackageTemplateSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
-    clinic = serializers.IntegerField(source="clinic_id", read_only=True)
+    id = IntegerField(read_only=True)
+    name = CharField(read_only=True)
+    clinic = IntegerField(source="clinic_id", read_only=True)
     is_own = serializers.SerializerMethodField()
     items = TemplateItemSerializer(source="visible_items", many=True, read_only=True)
-    sessions = serializers.IntegerField(read_only=True)
-    sessions_from_items = serializers.BooleanField(read_only=True)
-    price = _money(read_only=True)
-    price_per_session = _money(read_only=True, allow_null=True)
-    last_session_price = _money(read_only=True, allow_null=True)
-    renewal = serializers.CharField(read_only=True)
-    posting = serializers.CharField(read_only=True)
-    validity_days = serializers.IntegerField(read_only=True, allow_null=True)
-    commission_kind = serializers.CharField(read_only=True)
-    commission_value = _money(read_only=True)
-    trigger_service = serializers.IntegerField(source="trigger_service_id", read_only=True, allow_null=True)
+    sessions = IntegerField(read_only=True)
+    sessions_from_items = BooleanField(read_only=True)
+    price = money_field(read_only=True)
+    price_per_session = money_field(read_only=True, allow_null=True)
+    last_session_price = money_field(read_only=True, allow_null=True)
+    renewal = CharField(read_only=True)
+    posting = CharField(read_only=True)
+    validity_days = IntegerField(read_only=True, allow_null=True)
+    commission_kind = CharField(read_only=True)
+    commission_value = money_field(read_only=True)
+    trigger_service = IntegerField(source="trigger_service_id", read_only=True, allow_null=True)
     limits = serializers.SerializerMethodField()
-    is_active = serializers.BooleanField(read_only=True)
-    is_shared = serializers.BooleanField(read_only=True)
+    is_active = BooleanField(read_only=True)
+    is_shared = BooleanField(read_only=True)
 
     def get_is_own(self, template: PackageTemplate) -> bool:
         clinic = _clinic(self.context)
@@ -190,21 +187,21 @@ class PackageTemplateSerializer(serializers.Serializer):
 
 
 class PackageTemplateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = CharField(max_length=200)
     items = TemplateItemSerializer(many=True, allow_empty=False)
-    sessions = serializers.IntegerField(
+    sessions = IntegerField(
         min_value=1, max_value=MAX_SESSIONS, allow_null=True, default=None, help_text="Null: the sum of the items."
     )
-    price = _money(min_value=Decimal("0"))
+    price = money_field(min_value=Decimal("0"))
     renewal = serializers.ChoiceField(choices=Renewal.choices, default=Renewal.NONE)
     posting = serializers.ChoiceField(choices=Posting.choices, default=Posting.PER_PROCEDURE)
-    validity_days = serializers.IntegerField(min_value=1, max_value=3650, allow_null=True, default=None)
+    validity_days = IntegerField(min_value=1, max_value=3650, allow_null=True, default=None)
     commission_kind = serializers.ChoiceField(choices=CommissionKind.choices, default=CommissionKind.NONE)
-    commission_value = _money(min_value=Decimal("0"), default="0.00")
+    commission_value = money_field(min_value=Decimal("0"), default="0.00")
     trigger_service = VisibleServiceField(allow_null=True, default=None)
     limits = LimitsSerializer(required=False)
-    is_shared = serializers.BooleanField(default=False)
-    is_active = serializers.BooleanField(required=False)
+    is_shared = BooleanField(default=False)
+    is_active = BooleanField(required=False)
 
 
 class OwnItemsInputSerializer(serializers.Serializer):

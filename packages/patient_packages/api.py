@@ -9,11 +9,13 @@ extends this viewset with them, and that is the one the router serves.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -24,7 +26,8 @@ from rest_framework.response import Response
 
 from clinic import money
 from clinic.api.base import TenantViewSet
-from clinic.api.fields import TenantPrimaryKeyField
+from clinic.api.fields import CharField, DecimalField, IntegerField, TenantPrimaryKeyField, money_field
+from clinic.api.filters import IdFilter
 from clinic.errors import NotFound, ValidationFailed
 from clinic.history import person_name
 from clinic.models import Room
@@ -39,10 +42,6 @@ from patients.models import AccessChannel, Patient
 from patients.services import access_log_record
 
 
-def _money(**kwargs: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
-
-
 @extend_schema_field(OpenApiTypes.INT)
 class VisibleTemplateField(serializers.PrimaryKeyRelatedField):
     """A template the caller's clinic sees; any other id reads as missing."""
@@ -55,13 +54,13 @@ class BudgetLimitSerializer(serializers.Serializer):
     """One limit (a `packages.catalog.budget.LimitCheck`)."""
 
     kind = serializers.ChoiceField(choices=[kind.value for kind in LimitKind])
-    service = serializers.IntegerField(source="service_id", allow_null=True)
-    limit = serializers.CharField(help_text="A count, or an amount as a decimal string.")
-    used = serializers.CharField(help_text="Taken by attended or paid sessions.")
-    booked = serializers.CharField(help_text="Held by sessions still to come.")
-    remaining = serializers.CharField(help_text="Left for new bookings: limit - used - booked.")
-    percent_used = serializers.DecimalField(max_digits=7, decimal_places=1)
-    percent_booked = serializers.DecimalField(max_digits=7, decimal_places=1)
+    service = IntegerField(source="service_id", allow_null=True)
+    limit = CharField(help_text="A count, or an amount as a decimal string.")
+    used = CharField(help_text="Taken by attended or paid sessions.")
+    booked = CharField(help_text="Held by sessions still to come.")
+    remaining = CharField(help_text="Left for new bookings: limit - used - booked.")
+    percent_used = DecimalField(max_digits=7, decimal_places=1)
+    percent_booked = DecimalField(max_digits=7, decimal_places=1)
     level = serializers.ChoiceField(
         choices=[level.value for level in Level], help_text="The bar's colour, by how much is used."
     )
@@ -71,7 +70,7 @@ class BudgetSerializer(serializers.Serializer):
     """How much of a package's budget limits its sessions take (S3)."""
 
     per = serializers.ChoiceField(choices=["package", "month"], help_text="A monthly plan's limits are per month.")
-    tightest_percent = serializers.DecimalField(
+    tightest_percent = DecimalField(
         max_digits=7, decimal_places=1, help_text="How full the tightest limit is, used and booked together."
     )
     level = serializers.ChoiceField(choices=[level.value for level in Level])
@@ -93,12 +92,12 @@ class PatientPackageListSerializer(serializers.ListSerializer):
 
 
 class PatientPackageSerializer(serializers.ModelSerializer):
-    sessions_remaining = serializers.IntegerField(read_only=True, help_text="Sessions not used yet: total - used.")
+    sessions_remaining = IntegerField(read_only=True, help_text="Sessions not used yet: total - used.")
     sessions_available = serializers.SerializerMethodField(
         help_text="Free to book: total - used - booked, and no more than the budget limits let be booked."
     )
     price_per_session = serializers.SerializerMethodField()
-    average_price = _money(read_only=True)
+    average_price = money_field(read_only=True)
     budget = serializers.SerializerMethodField()
 
     class Meta:
@@ -170,9 +169,16 @@ class PatientPackageSerializer(serializers.ModelSerializer):
             "limits": BudgetLimitSerializer(check.limits, many=True).data,
         }
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(money_field())
     def get_price_per_session(self, package: PatientPackage) -> str:
         return str(money.price_per_session(package.amount_total, package.sessions_total))
+
+
+# The services' own words for the bounds the schema now states.
+SESSIONS_ERRORS: dict[str, Any] = {"min_value": gettext_lazy("The number of sessions must be at least 1.")}
+AMOUNT_ERRORS: dict[str, Any] = {"min_value": gettext_lazy("The amount cannot be negative.")}
+_REMINDER = gettext_lazy("Choose between 1 hour and 14 days.")
+REMINDER_ERRORS: dict[str, Any] = {"min_value": _REMINDER, "max_value": _REMINDER}
 
 
 class LinkSerializer(serializers.Serializer):
@@ -180,16 +186,18 @@ class LinkSerializer(serializers.Serializer):
 
     patient = TenantPrimaryKeyField(Patient)
     template = VisibleTemplateField(required=False, allow_null=True)
-    sessions = serializers.IntegerField(required=False, max_value=MAX_SESSIONS)  # at least 1: the ledger says why
-    total_price = _money(required=False)
+    sessions = IntegerField(required=False, min_value=1, max_value=MAX_SESSIONS, error_messages=SESSIONS_ERRORS)
+    total_price = money_field(required=False, min_value=Decimal(0), error_messages=AMOUNT_ERRORS)
     paid_at = serializers.DateField(required=False, allow_null=True)
-    installments = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INSTALLMENTS)
-    insurer = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    authorization = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    installments = IntegerField(required=False, min_value=1, max_value=MAX_INSTALLMENTS)
+    insurer = CharField(required=False, allow_blank=True, max_length=200)
+    authorization = CharField(required=False, allow_blank=True, max_length=100)
     room = TenantPrimaryKeyField(Room, required=False, allow_null=True)
-    mobile = serializers.CharField(required=False, allow_blank=True, max_length=30)
-    reminder_hours = serializers.IntegerField(required=False, allow_null=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    mobile = CharField(required=False, allow_blank=True, max_length=30)
+    reminder_hours = IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=24 * 14, error_messages=REMINDER_ERRORS
+    )
+    notes = CharField(required=False, allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("template") is None and ("sessions" not in attrs or "total_price" not in attrs):
@@ -202,28 +210,28 @@ class LinkSerializer(serializers.Serializer):
 class ChangeSerializer(serializers.Serializer):
     """A manual change (K7): only the fields sent are changed."""
 
-    sessions_total = serializers.IntegerField(required=False, max_value=MAX_SESSIONS)
+    sessions_total = IntegerField(required=False, min_value=1, max_value=MAX_SESSIONS, error_messages=SESSIONS_ERRORS)
     limits = serializers.ChoiceField(
         choices=list(ledger.Limits.choices),
         required=False,
         help_text="Raising the sessions of a package with budget limits: "
         "`grow` (the limits make room for the new sessions) or `keep` (they stay as they are).",
     )
-    amount_total = _money(required=False)
+    amount_total = money_field(required=False, min_value=Decimal(0), error_messages=AMOUNT_ERRORS)
     paid_at = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=[PackageStatus.ACTIVE, PackageStatus.INACTIVE], required=False)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = CharField(required=False, allow_blank=True)
 
 
 class PackageHistoryEntrySerializer(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = CharField()
     created_at = serializers.DateTimeField()
-    status = serializers.CharField()
-    note = serializers.CharField()
-    sessions_balance = serializers.IntegerField()
-    amount_balance = _money()
-    average_price = _money()
-    appointment = serializers.IntegerField(source="session", allow_null=True)
+    status = CharField()
+    note = CharField()
+    sessions_balance = IntegerField()
+    amount_balance = money_field()
+    average_price = money_field()
+    appointment = IntegerField(source="session", allow_null=True)
     by = serializers.SerializerMethodField(help_text="Who made the change (their name); null when automatic.")
 
     def get_by(self, row: Any) -> str | None:
@@ -231,8 +239,8 @@ class PackageHistoryEntrySerializer(serializers.Serializer):
 
 
 class PatientPackageFilter(filters.FilterSet):
-    patient = filters.NumberFilter(field_name="patient_id")
-    clinic = filters.NumberFilter(field_name="clinic_id")
+    patient = IdFilter(field_name="patient_id")
+    clinic = IdFilter(field_name="clinic_id")
     status = filters.ChoiceFilter(choices=PackageStatus.choices)
 
     class Meta:

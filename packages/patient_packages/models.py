@@ -201,7 +201,7 @@ class PackageUsage(TenantModel):
             # A session holds at most one live unit, in one package: this
             # makes a second live debit impossible whatever the code does.
             models.UniqueConstraint(
-                fields=["session"],
+                fields=["organization", "session"],
                 condition=Q(state__in=LIVE_STATES),
                 name="package_usage_one_live_unit_per_session",
             ),

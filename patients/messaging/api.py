@@ -11,6 +11,7 @@ from django_filters import rest_framework as filters
 from rest_framework import mixins, serializers
 
 from clinic.api.base import TenantViewSet
+from clinic.api.filters import IdFilter
 from clinic.permissions import Perm
 from patients.messaging.models import Channel, Message, MessageStatus
 
@@ -26,8 +27,8 @@ class MessageSerializer(serializers.ModelSerializer):
 class MessageFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=[*MessageStatus.choices], method="by_status")
     channel = filters.ChoiceFilter(choices=Channel.choices)
-    patient = filters.NumberFilter(field_name="patient_id")
-    appointment = filters.NumberFilter(field_name="appointment")
+    patient = IdFilter(field_name="patient_id")
+    appointment = IdFilter(field_name="appointment")
 
     class Meta:
         model = Message

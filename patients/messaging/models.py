@@ -47,7 +47,7 @@ class Message(TenantModel):
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     text = models.TextField(_("text"))
     appointment = models.PositiveBigIntegerField(_("appointment"), null=True, blank=True)
-    key = models.CharField(max_length=80, unique=True)
+    key = models.CharField(max_length=80)
     status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices,
                               default=MessageStatus.SENDING)  # fmt: skip
     backend = models.CharField(_("sent through"), max_length=20)
@@ -62,6 +62,7 @@ class Message(TenantModel):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         indexes = [models.Index(fields=["organization", "-created_at"], name="message_recent")]
+        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="message_key_unique")]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.to}"

@@ -82,7 +82,7 @@ def test_token_endpoint_returns_a_token_that_authenticates(alice, password) -> N
     response = client.post("/api/v1/auth/token/", {"username": "alice", "password": password})
     assert response.status_code == 200
     token = response.json()["token"]
-    assert len(token) == 40
+    assert len(token) == 43
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/clinics/").status_code == 200
 

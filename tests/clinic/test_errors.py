@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django import forms
+from django.test import Client
 
 from clinic.errors import ApplicationError, Conflict, ValidationFailed, add_to_form
 from tests.conftest import api_client
@@ -84,3 +87,27 @@ def test_add_to_form_puts_messages_on_fields_and_the_rest_on_top() -> None:
     assert form.is_valid()
     add_to_form(form, ApplicationError("Nothing left.", code="package_exhausted"))
     assert form.non_field_errors() == ["Nothing left."]
+
+
+@pytest.mark.urls("tests.clinic.boom_urls")
+def test_an_unexpected_error_under_the_api_answers_json_with_the_request_id_of_its_log_line(caplog, settings) -> None:
+    response = Client(raise_request_exception=False).get("/api/v1/boom/", headers={"X-Request-ID": "lb-7f3a9c21"})
+    assert (response.status_code, response["Content-Type"]) == (500, "application/json")
+    body = response.json()
+    assert (body["code"], body["fields"], body["request_id"]) == ("server_error", {}, "lb-7f3a9c21")
+    assert "lb-7f3a9c21" in body["detail"]
+    assert response["X-Request-ID"] == "lb-7f3a9c21"
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    line = logging.Formatter(settings.LOGGING["formatters"]["plain"]["format"]).format(record)
+    assert "ERROR django.request [req lb-7f3a9c21] Internal Server Error: /api/v1/boom/" in line
+    assert "RuntimeError: boom" in line
+
+
+@pytest.mark.urls("tests.clinic.boom_urls")
+def test_an_unexpected_error_on_a_page_answers_html_with_a_new_request_id() -> None:
+    response = Client(raise_request_exception=False).get("/boom/", headers={"X-Request-ID": "bad id!"})
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
+    request_id = response["X-Request-ID"]
+    assert len(request_id) == 32  # an id it made, not the unsafe one sent
+    assert request_id in response.content.decode()

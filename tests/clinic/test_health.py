@@ -11,7 +11,7 @@ def test_healthz_reports_database_and_redis_up(settings) -> None:
     assert settings.REDIS_URL, "the suite runs against a real Redis (make test provides one)"
     response = Client().get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok", "outbox_pending": 0}
 
 
 def _closed_port() -> int:
@@ -21,11 +21,18 @@ def _closed_port() -> int:
 
 
 @pytest.mark.django_db
-def test_healthz_reports_redis_down_with_503(settings) -> None:
+def test_healthz_reports_redis_down_as_degraded_but_serving(settings) -> None:
+    # Without Redis an instance still serves (tests/scheduling/test_faults.py):
+    # it is not taken out of the load balancer, and the body says what is down.
     settings.REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"
     response = Client().get("/healthz")
-    assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "ok", "redis": "error: ConnectionError"}
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "database": "ok",
+        "redis": "error: ConnectionError",
+        "outbox_pending": 0,
+    }
 
 
 @pytest.mark.django_db

@@ -62,10 +62,10 @@ def test_settings_follow_the_environment() -> None:
     ]
     production = json.loads(_run(["-c", code], PRODUCTION_ENV).stdout)
     assert production == [
-        "django.db.backends.postgresql",
+        "clinic.db",  # Django's PostgreSQL backend, telling it the tenant scope (row-level security)
         "clinic",
         False,
         "redis://redis.example.com:6379/0",
-        "django.core.cache.backends.redis.RedisCache",
+        "clinic.cache.FailoverRedisCache",
         "America/Sao_Paulo",
     ]

@@ -44,7 +44,10 @@ def test_api_registers_a_patient_with_only_name_and_professional(bob, physio, te
 def test_api_required_fields(bob, physio) -> None:
     response = api_client(bob).post("/api/v1/patients/", {"full_name": "", "professionals": []})
     assert response.status_code == 400
-    assert response.json()["fields"] == {"full_name": ["This field may not be blank."]}
+    assert response.json()["fields"] == {  # every error at once
+        "full_name": ["This field may not be blank."],
+        "professionals": ["Choose at least one responsible professional."],
+    }
     response = api_client(bob).post("/api/v1/patients/", {"full_name": "Ana"})
     assert response.status_code == 400
     assert response.json() == {

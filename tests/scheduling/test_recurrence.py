@@ -132,4 +132,4 @@ def test_this_and_the_following_through_the_api(bob, patient, alice, therapist, 
     single = services.appointment_book(clinic=patient.clinic, patient=patient, start=at(20, 9),
                                        lines=[services.LineInput(physio_service)], actor=alice).appointment  # fmt: skip
     response = api_client(bob).post(f"/api/v1/appointments/{single.pk}/following/", {"time": "16:00"})
-    assert (response.status_code, response.json()["code"]) == (400, "not_a_series")
+    assert (response.status_code, response.json()["code"]) == (409, "not_a_series")

@@ -1,0 +1,1 @@
+"""The PostgreSQL backend with row-level security for tenants (`clinic.db.base`)."""

@@ -1,0 +1,229 @@
+"""Faults survived (issue 15): each test starts and stops a real Redis or
+PostgreSQL of its own (tests/services.py), never the suite's shared ones."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from celery import shared_task
+from celery.contrib.testing.worker import start_worker
+from django.core.cache import cache
+from django.db import transaction
+from django.test import Client
+from kombu import pools
+
+from clinic import jobs
+from clinic.cache import FailoverRedisCache
+from clinic.celery import app
+from clinic.models import OutboxMessage
+from tests.conftest import api_client, login
+from tests.scheduling.conftest import at
+from tests.services import PostgresServer, RedisServer, free_port, wait_until
+
+RAN: list[int] = []
+
+
+@shared_task(acks_late=True)
+def remember(value: int) -> None:
+    RAN.append(value)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cache_on(settings, redis_server: RedisServer) -> RedisServer:
+    """The default cache on a Redis the test may stop."""
+    settings.CACHES = {"default": {"BACKEND": "clinic.cache.FailoverRedisCache", "LOCATION": redis_server.url}}
+    return redis_server
+
+
+@pytest.fixture
+def broker_on(redis_server: RedisServer) -> Iterator[RedisServer]:
+    """Celery sends to a Redis the test may stop, not inline."""
+    previous = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url, app.conf.task_always_eager = redis_server.url, False
+    _drop_connections()
+    RAN.clear()
+    yield redis_server
+    app.conf.broker_url, app.conf.task_always_eager = previous
+    _drop_connections()
+
+
+def _drop_connections() -> None:
+    """Forget the connections to the previous broker URL (kombu pools them per URL)."""
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_the_cache_counts_in_the_process_while_redis_is_down_and_says_so(redis_server, caplog) -> None:
+    failover = FailoverRedisCache(redis_server.url, {})
+    failover.set("hits", 1)
+    redis_server.stop()
+    with caplog.at_level(logging.WARNING, logger="clinic.cache"):
+        assert failover.get("hits") is None  # Redis's count is out of reach; the process starts its own
+        assert failover.add("hits", 5) is True
+        assert failover.incr("hits") == 6
+        assert failover.get("hits") == 6
+    assert failover.is_down
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "clinic.cache"]  # once per outage
+    assert warning.startswith("Redis cache unreachable (")
+    assert warning.endswith("): rate limits count per process until it answers again.")
+    redis_server.start()  # empty: this Redis keeps nothing on disk
+    failover._retry_at = 0  # the test does not wait out the retry interval
+    assert failover.get("hits") is None  # Redis's answer again, not the process's 6
+    assert not failover.is_down
+    failover.set("hits", 2)
+    assert len(redis.Redis.from_url(redis_server.url).keys("*hits")) == 1
+
+
+@pytest.mark.django_db
+def test_token_login_and_self_registration_work_with_redis_down(cache_on, alice, tenant_a, password) -> None:
+    url = _registration_url(alice)
+    cache_on.stop()
+    response = Client().post(
+        "/api/v1/auth/token/", {"username": "alice", "password": password}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert set(response.json()) == {"token"}
+    visitor = Client()
+    assert visitor.get(url).status_code == 200
+    response = visitor.post(
+        url, {"full_name": "Renata Nogueira", "birth_date": "1990-04-12", "mobile": "(11) 97777-1234"}
+    )
+    assert (response.status_code, response["Location"]) == (302, f"{url}done/")
+    assert cache.is_down  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+def test_the_token_throttle_still_limits_per_process_with_redis_down(cache_on, alice, password) -> None:
+    cache_on.stop()
+    client = Client()
+    body = {"username": "alice", "password": password}
+    answers = [client.post("/api/v1/auth/token/", body, content_type="application/json") for _ in range(31)]
+    assert [a.status_code for a in answers[:30]] == [200] * 30
+    assert (answers[30].status_code, answers[30].json()["code"]) == (429, "throttled")
+
+
+@pytest.mark.django_db
+def test_booking_and_attending_work_with_redis_down(cache_on, bob, patient, therapist, physio_service, link) -> None:
+    package = link(4, "1000.00")
+    cache_on.stop()
+    client = api_client(bob)
+    response = client.post(
+        "/api/v1/appointments/",
+        {
+            "patient": patient.pk, "professional": therapist.pk, "start": at(14, 9).isoformat(),
+            "services": [{"service": physio_service.pk, "quantity": 1}], "patient_package": package.pk,
+        },
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json()
+    url = f"/api/v1/appointments/{response.json()['id']}/"
+    assert client.patch(url, {"status": "attended", "confirm_future": True}, format="json").status_code == 200
+    package.refresh_from_db()
+    assert package.sessions_used == 1
+    assert login(bob).get("/calendar/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_waits_in_the_outbox_while_the_broker_is_down_and_runs_once_when_back(broker_on, caplog) -> None:
+    broker_on.stop()
+    with caplog.at_level(logging.WARNING, logger="clinic.jobs"), transaction.atomic():
+        jobs.enqueue(remember, 7)  # the request that decided it commits normally
+    [message] = OutboxMessage.objects.all()
+    assert (message.sent_at, message.attempts) == (None, 1)
+    assert "kept in the outbox" in caplog.text
+    assert jobs.pending_count() == 1
+
+    broker_on.start()  # on the same port: the pooled connection reconnects by itself
+    OutboxMessage.objects.update(created_at=message.created_at.replace(year=2000))  # past the relay's grace
+    assert jobs.relay_outbox() == 1
+    assert jobs.relay_outbox() == 0  # sent once
+    # The same message delivered twice (a relay that lost its acknowledgement): it runs once.
+    app.send_task(remember.name, args=[7], task_id=str(message.pk))
+    queue = app.conf.task_default_queue
+    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, queues=[queue], loglevel="WARNING"):
+        wait_until(lambda: OutboxMessage.objects.filter(pk=message.pk, done_at__isnull=False).exists(), what="task")
+        wait_until(lambda: broker_on_queue_empty(broker_on, queue), what="second copy")
+    assert RAN == [7]
+
+
+def broker_on_queue_empty(server: RedisServer, queue: str) -> bool:
+    client = redis.Redis.from_url(server.url)
+    try:
+        return client.llen(queue) == 0 and not client.hlen("unacked")
+    finally:
+        client.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_leaves_no_outbox_message(broker_on) -> None:
+    def book_and_fail() -> None:
+        with transaction.atomic():
+            jobs.enqueue(remember, 8)
+            raise RuntimeError("rollback")
+
+    with pytest.raises(RuntimeError, match="rollback"):
+        book_and_fail()
+    assert not OutboxMessage.objects.exists()
+
+
+def _registration_url(owner) -> str:
+    client = login(owner)
+    assert client.post("/patients/settings/self-registration/", {"action": "generate"}).status_code == 302
+    content = client.get("/patients/settings/self-registration/").content.decode()
+    return re.search(r"http://testserver(/register/[\w-]+/)", content).group(1)
+
+
+def test_a_postgresql_restart_fails_requests_only_while_it_is_down() -> None:
+    """gunicorn with persistent, health-checked connections (production's
+    settings) on a PostgreSQL of its own, restarted under it."""
+    database = PostgresServer().start()
+    port = free_port()
+    env = {
+        **os.environ, "DATABASE_URL": database.url, "DEBUG": "false", "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1", "CONN_MAX_AGE": "600", "REDIS_URL": "",
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+    }  # fmt: skip
+    server = subprocess.Popen(  # noqa: S603  (our own interpreter's gunicorn)
+        [str(Path(sys.executable).parent / "gunicorn"), "clinic.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: _health(port) is not None, what="gunicorn")
+        assert _health(port) == 200
+        database.stop()
+        assert _health(port) == 503  # the restart's own failed request
+        database.start()
+        # The kept connection died with the old server; the health check reopens it.
+        assert [_health(port) for _ in range(3)] == [200, 200, 200]
+    finally:
+        server.kill()
+        server.wait()
+        database.remove()
+
+
+def _health(port: int) -> int | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+    except (urllib.error.URLError, ConnectionError):
+        return None
