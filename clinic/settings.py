@@ -292,6 +292,9 @@ EXPORT_ASYNC_ROWS: int = env.int("EXPORT_ASYNC_ROWS", default=5000)
 EXPORT_TTL_HOURS: int = env.int("EXPORT_TTL_HOURS", default=24)
 
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions that know their user (clinic.sessions): the Team page
+# shows each member's open sessions.
+SESSION_ENGINE = "clinic.sessions"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

@@ -469,3 +469,9 @@ def invitation_expires_at(user: User) -> dt.datetime | None:
     if user.invited_at is None:
         return None
     return user.invited_at + dt.timedelta(seconds=settings.INVITATION_TIMEOUT)
+
+
+def member_open_sessions(member: User) -> int:
+    """How many browser sessions of `member` have not expired (each device or
+    browser they logged in on and did not log out of)."""
+    return member.sessions.filter(expire_date__gt=timezone.now()).count()

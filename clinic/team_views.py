@@ -165,6 +165,8 @@ def member_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         "may_act": powers.may_act_on(memberships) and member.pk != request.user.pk,
         "expires_at": team.invitation_expires_at(member),
         "now": timezone.now(),
+        "open_sessions": team.member_open_sessions(member),
+        "api_tokens": list(member.api_tokens.order_by("-last_used_at", "-pk")),
         "form": form,
         "history": member_history(member),
     }
