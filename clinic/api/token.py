@@ -109,7 +109,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return ApiToken.objects.none()
-        return ApiToken.objects.filter(user=self.request.user)  # type: ignore[misc]  (authenticated: a User)
+        return ApiToken.objects.filter(user=self.request.user)  # type: ignore[misc]
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         tokens.token_revoke(user=request.user, token_id=int(kwargs["pk"]))  # type: ignore[arg-type]
