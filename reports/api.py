@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.api.base import HasActionPermission, TenantViewSet
-from clinic.api.fields import IntegerField
+from clinic.api.fields import ID_SCHEMA, IntegerField
 from clinic.api.filters import query_errors
 from clinic.errors import NotFound, ValidationFailed
 from clinic.permissions import Perm
@@ -35,12 +35,11 @@ from reports.forms import package_report_form
 from reports.models import Export, ExportStatus
 from reports.selectors import SORTS
 
-ID = {"type": "integer", "minimum": 1}
 FILTERS = [
     OpenApiParameter("status", OpenApiTypes.STR, enum=[choice for choice, _label in PackageStatus.choices]),
     OpenApiParameter("start", OpenApiTypes.DATE),
     OpenApiParameter("end", OpenApiTypes.DATE),
-    *(OpenApiParameter(name, ID) for name in ("clinic", "professional", "patient", "template")),
+    *(OpenApiParameter(name, ID_SCHEMA) for name in ("clinic", "professional", "patient", "template")),
     OpenApiParameter("sort", OpenApiTypes.STR, enum=[f"{sign}{key}" for key in SORTS for sign in ("", "-")]),
 ]
 

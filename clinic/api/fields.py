@@ -41,30 +41,33 @@ class CharField(JsonTypeMixin, serializers.CharField):
     default_error_messages = {"wrong_type": _("Send a string of text.")}
 
 
-def strict(field_class: type[serializers.Field]) -> type[serializers.Field]:
-    """The strict version of a DRF field class, for `ClinicConfig.ready`'s
-    mapping of model fields (a `SlugField` stays a slug, and a string)."""
-    for strict_class in (BooleanField, IntegerField, CharField):
-        base = strict_class.__mro__[2]
-        if field_class is base:
-            return strict_class
-        if issubclass(field_class, base):
-            return type(field_class.__name__, (strict_class, field_class), {"__module__": __name__})
-    return field_class
-
-
-class DecimalField(serializers.DecimalField):
+class DecimalField(JsonTypeMixin, serializers.DecimalField):
     """A decimal as a JSON string (`"150.00"`), never a JSON number: a binary
     float cannot hold most cents, and the schema says string. Every
     serializer's decimal is this one (`ClinicConfig.ready` maps model decimals
     to it too)."""
 
-    default_error_messages = {"not_a_string": _('Send the number as a string, such as "150.00".')}
+    json_types = (str,)
+    default_error_messages = {"wrong_type": _('Send the number as a string, such as "150.00".')}
 
-    def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, str):
-            self.fail("not_a_string")
-        return super().to_internal_value(data)
+
+# DRF's field classes and their strict versions.
+STRICT = {
+    serializers.BooleanField: BooleanField,
+    serializers.IntegerField: IntegerField,
+    serializers.CharField: CharField,
+}
+
+
+def strict(field_class: type[serializers.Field]) -> type[serializers.Field]:
+    """The strict version of a DRF field class, for `ClinicConfig.ready`'s
+    mapping of model fields (a `SlugField` stays a slug, and a string)."""
+    for base, strict_class in STRICT.items():
+        if field_class is base:
+            return strict_class
+        if issubclass(field_class, base):
+            return type(field_class.__name__, (strict_class, field_class), {"__module__": __name__})
+    return field_class
 
 
 def money_field(**kwargs: Any) -> DecimalField:

@@ -17,8 +17,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from clinic.api.fields import ID_SCHEMA
 
-@extend_schema_field({"type": "integer", "minimum": 1})
+
+@extend_schema_field(ID_SCHEMA)
 class IdFilter(django_filters.NumberFilter):
     """A row's id: a whole number from 1. An id that names no row of the
     caller's organization (another organization's included) matches nothing,
@@ -55,7 +57,7 @@ class FilterBackend(DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
-        errors = {**self.query_errors(request, filterset)}
+        errors = self.query_errors(request, filterset)
         if not filterset.is_valid():
             errors = {**translate_validation(filterset.errors).detail, **errors}
         if errors:
