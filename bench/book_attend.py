@@ -54,7 +54,7 @@ from packages.patient_packages.models import PatientPackage
 from patients.models import Patient
 from scheduling.package_sessions import sessions_reconcile
 
-SESSIONS = 1_000  # per package: room for every pair of a run
+SESSIONS = 1_000  # per package (the most one holds): room for the pairs of a run (--pairs up to 490)
 SHORT = 100  # characters of a statement's short form
 PROJECT = str(_harness.ROOT) + "/"
 NOT_PROJECT = (PROJECT + ".venv/", PROJECT + "bench/")
@@ -146,6 +146,7 @@ class Pair:
     patient: Patient
     package: PatientPackage
     client: Client | None = None
+    attended: int = 0  # pairs done, for the reconciliation
 
     def book(self) -> Any:
         """The new appointment (the service's) or its id (the API's)."""
@@ -170,7 +171,7 @@ class Pair:
             _fixtures.attend(self.tenant, appointment)
             return
         response = self.client.patch(
-            f"/api/v1/appointments/{appointment}/", data=json.dumps({"status": "attended"}),
+            f"/api/v1/appointments/{appointment}/", data=json.dumps({"status": "attended", "confirm_future": True}),
             content_type="application/json",
         )  # fmt: skip
         if response.status_code != 200:
@@ -197,9 +198,24 @@ def run_pairs(pair: Pair, count: int, through: str) -> Timing:
         appointment = pair.book()
         booked = clock()
         pair.attend(appointment)
+        pair.attended += 1
         timing.book_seconds += booked - began
         timing.attend_seconds += clock() - booked
     return timing
+
+
+ROUNDS = 5
+
+
+def trivial_gets(client: Client | None, count: int) -> float:
+    """Seconds for `count` trivial authenticated reads (`booking_throughput.py`'s anchor)."""
+    assert client is not None
+    began = time.perf_counter()
+    for _ in range(count):
+        response = client.get("/api/v1/clinics/")
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {response.status_code}: {response.content[:200]!r}")
+    return time.perf_counter() - began
 
 
 def profiled(run: Callable[[], Timing], profiler: str, path: Path) -> Timing:
@@ -217,6 +233,7 @@ def profiled(run: Callable[[], Timing], profiler: str, path: Path) -> Timing:
             return timing
     profile = cProfile.Profile()
     timing = profile.runcall(run)
+    profile.dump_stats(path.with_suffix(".pstats"))  # for pstats, snakeviz...
     report = io.StringIO()
     stats = pstats.Stats(profile, stream=report).strip_dirs()
     report.write("cProfile, sorted by cumulative time\n")
@@ -234,6 +251,8 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, metavar="FILE", help="profile the pairs, text report to FILE")
     parser.add_argument("--profiler", choices=["auto", "pyinstrument", "cprofile"], default="auto")
     args = parser.parse_args()
+    if args.pairs > 490:
+        parser.error("--pairs: at most 490 (the api's package books twice that, and holds at most 1,000 sessions)")
     throughs = ["service", "api"] if args.api else ["service"]
 
     titles = {
@@ -259,6 +278,7 @@ def main() -> None:
                     appointment = pair.book()
                 with capture() as debit:
                     pair.attend(appointment)
+                pair.attended += 1
                 book_title, attend_title = titles[through]
                 print_statements(book_title, booking)
                 print_statements(attend_title, debit)
@@ -273,6 +293,20 @@ def main() -> None:
                     print(f"profile of {args.pairs} pairs through the {through}: {path}")
                 else:
                     timings.append(run())
+            if "api" in pairs and not args.profile:
+                # booking_throughput.py's ratio, in process: the same test client's
+                # trivial GET, in rounds alternating with the pairs (load changes
+                # meanwhile fall on both).
+                gets = pair_seconds = 0.0
+                for _ in range(ROUNDS):
+                    gets += trivial_gets(pairs["api"].client, args.pairs // ROUNDS)
+                    pair_seconds += run_pairs(pairs["api"], args.pairs // ROUNDS, "api").seconds
+                print(
+                    f"in process, {ROUNDS} alternating rounds: {ROUNDS * (args.pairs // ROUNDS)} GET /api/v1/clinics/ "
+                    f"at {1000 * gets / (ROUNDS * (args.pairs // ROUNDS)):.1f} ms each, as many book + attend pairs "
+                    f"through the api at {1000 * pair_seconds / (ROUNDS * (args.pairs // ROUNDS)):.1f} ms: "
+                    f"ratio {gets / pair_seconds:.3f} (booking_throughput.py measures it on gunicorn)"
+                )
             _harness.print_table(
                 ["book + attend", "pairs", "seconds", "pairs/s", "ms per booking", "ms per attend"],
                 [
@@ -289,8 +323,8 @@ def main() -> None:
                 drift, sessions = ledger.package_reconcile(pair.package), sessions_reconcile(pair.package)
                 if drift.differences or sessions.differences:
                     problems.append(f"{pair.package.number}: {drift.differences} {sessions.differences}")
-                elif pair.package.sessions_used != args.pairs + 2:
-                    problems.append(f"{pair.package.number}: {pair.package.sessions_used} used, {args.pairs + 2} pairs")
+                elif pair.package.sessions_used != pair.attended:
+                    problems.append(f"{pair.package.number}: {pair.package.sessions_used} used, {pair.attended} pairs")
         print(
             f"\nreconcile: {len(pairs)} package(s), "
             + ("; ".join(problems) if problems else "each agrees with its ledger, its usages and its appointments")

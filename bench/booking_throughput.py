@@ -12,7 +12,8 @@ patients each holding a 10-session package (`ledger.package_link`), then runs
 127.0.0.1, in two scenarios on the same server:
 
 - A "book + attend": `POST /api/v1/appointments/` with the patient's package
-  (reserving a session), then `PATCH {"status": "attended"}` (debiting it);
+  (reserving a session), then `PATCH {"status": "attended", "confirm_future": true}` (debiting
+  it; the slots are ahead, so the API asks for the confirmation);
 - B "trivial GET": `GET /api/v1/clinics/`, the same authentication, tenant
   middleware and DRF path with a one-row query.
 
@@ -347,7 +348,8 @@ def book_and_attend(api: Api, fixture: Fixture, client: Client) -> str | None:
     if status != 201:
         return f"POST {status}: {body[:200]!r}"
     appointment = json.loads(body)["id"]
-    status, body = api.call("PATCH", f"/api/v1/appointments/{appointment}/", {"status": "attended"})
+    attended = {"status": "attended", "confirm_future": True}
+    status, body = api.call("PATCH", f"/api/v1/appointments/{appointment}/", attended)
     if status != 200:
         return f"PATCH {status}: {body[:200]!r}"
     client.debited[package] += 1

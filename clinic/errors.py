@@ -39,6 +39,13 @@ class ApplicationError(Exception):
         self.fields: dict[str, list[str]] = {name: [str(m) for m in msgs] for name, msgs in (fields or {}).items()}
         super().__init__(self.detail)
 
+    def after_rollback(self) -> None:
+        """Called once the transaction the error left is rolled back: by
+        `clinic.transactions.entry_point`, and by a batch that catches each
+        row's error at its savepoint. An error found by a statement that
+        aborted the transaction (a constraint refusing a row) looks up here,
+        on a usable connection, what it names. Nothing by default."""
+
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "detail": self.detail, "fields": self.fields}
 

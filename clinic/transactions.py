@@ -15,7 +15,9 @@ the whole use case is tried again from the start, up to `ATTEMPTS` times; a
 step that finds the rows it locked are not the ones it needs (a booking was
 added to a package while it was waiting for the lock) raises `Retry` for the
 same effect. When the attempts run out, the caller gets `Conflict` (409),
-never a 500.
+never a 500. A refusal (`ApplicationError`) leaves the use case after its
+transaction is rolled back, and may then describe itself
+(`ApplicationError.after_rollback`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import ParamSpec, TypeVar
 from django.db import OperationalError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from clinic.errors import Conflict
+from clinic.errors import ApplicationError, Conflict
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -70,6 +72,9 @@ def entry_point(function: Callable[P, R]) -> Callable[P, R]:
                 logger.info("%s: attempt %s of %s lost a race (%s)", function.__qualname__, attempt, ATTEMPTS, error)
                 if attempt == ATTEMPTS:
                     raise Busy() from error
+            except ApplicationError as error:
+                error.after_rollback()
+                raise
         raise AssertionError("unreachable")
 
     return run

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from collections.abc import Iterator
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
@@ -15,6 +17,7 @@ from rest_framework.response import Response
 from clinic.api.base import TenantViewSet
 from clinic.api.fields import BooleanField, CharField, DecimalField, IntegerField, LockedKeyField, TenantPrimaryKeyField
 from clinic.api.filters import IdFilter, InstantFilter
+from clinic.errors import NotFound
 from clinic.models import Professional, Room
 from clinic.permissions import Perm
 from clinic.unset import KEEP
@@ -22,6 +25,7 @@ from packages.catalog.models import Service
 from packages.patient_packages.models import PatientPackage
 from patients.models import Patient
 from scheduling import recurrence, selectors, services
+from scheduling.locks import AppointmentGone
 from scheduling.models import Appointment, AppointmentStatus, EvolutionNote
 
 
@@ -140,6 +144,17 @@ def _lines(items: list[dict[str, Any]]) -> list[services.LineInput]:
     return [services.LineInput(item["service"], item.get("quantity", 1), item.get("price")) for item in items]
 
 
+@contextlib.contextmanager
+def _found() -> Iterator[None]:
+    """Around an entry point given `object_stub()`: the row it did not find
+    under its lock is another organization's, missing or just deleted, a 404
+    alike (no earlier read of ours could tell "deleted meanwhile")."""
+    try:
+        yield
+    except AppointmentGone as gone:
+        raise NotFound() from gone
+
+
 class AppointmentFilter(filters.FilterSet):
     start = InstantFilter(field_name="end", lookup_expr="gt", label="Appointments ending after")
     end = InstantFilter(field_name="start", lookup_expr="lt", label="Appointments starting before")
@@ -196,26 +211,27 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 
     @extend_schema(request=AppointmentChangeSerializer, responses=AppointmentSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        appointment = self.get_object()
+        appointment = cast(Appointment, self.object_stub())
         payload = AppointmentChangeSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         # One entry point: the move and the status change commit together or not at all.
-        booking = services.appointment_update(
-            appointment=appointment,
-            actor=request.user,  # type: ignore[arg-type]
-            start=data.get("start"),
-            end=data.get("end"),
-            professional=data.get("professional", KEEP),
-            room=data.get("room", KEEP),
-            lines=_lines(data["services"]) if "services" in data else None,
-            patient_package=data.get("patient_package", KEEP),
-            authorization=data.get("authorization"),
-            notes=data.get("notes"),
-            status=data.get("status"),
-            reminder_hours=data.get("reminder_hours", KEEP),
-            confirm_future=data.get("confirm_future", False),
-        )
+        with _found():
+            booking = services.appointment_update(
+                appointment=appointment,
+                actor=request.user,  # type: ignore[arg-type]
+                start=data.get("start"),
+                end=data.get("end"),
+                professional=data.get("professional", KEEP),
+                room=data.get("room", KEEP),
+                lines=_lines(data["services"]) if "services" in data else None,
+                patient_package=data.get("patient_package", KEEP),
+                authorization=data.get("authorization"),
+                notes=data.get("notes"),
+                status=data.get("status"),
+                reminder_hours=data.get("reminder_hours", KEEP),
+                confirm_future=data.get("confirm_future", False),
+            )
         return self._respond(booking)
 
     @extend_schema(responses=ReminderSerializer(many=True))
@@ -228,7 +244,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         return Response(ReminderSerializer(rows, many=True).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.appointment_delete(appointment=self.get_object(), actor=request.user)  # type: ignore[arg-type]
+        with _found():
+            services.appointment_delete(
+                appointment=cast(Appointment, self.object_stub()),
+                actor=request.user,  # type: ignore[arg-type]
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=FollowingSerializer, responses=AppointmentSerializer(many=True))

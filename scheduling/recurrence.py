@@ -121,6 +121,7 @@ def _each_row(count: int, step: Any) -> tuple[list[Any], list[RowError]]:
             with transaction.atomic():
                 done.append(step(index))
         except ApplicationError as error:
+            error.after_rollback()  # the row's savepoint is rolled back: it may name what it collided with
             errors.append(RowError(index, error.summary))
     return done, errors
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -281,24 +281,37 @@ def _double_booking(conflict: Appointment, clinic: Clinic) -> DoubleBooking:
     )
 
 
+class _Overlap(DoubleBooking):
+    """The exclusion constraint refused the row, which aborts the use case's
+    transaction: the appointment it overlaps is named once that is rolled
+    back (`clinic.transactions.entry_point`)."""
+
+    def __init__(self, appointment: Appointment, clinic: Clinic) -> None:
+        super().__init__()
+        self.appointment, self.clinic = appointment, clinic
+
+    def after_rollback(self) -> None:
+        conflict = _conflict(self.appointment)
+        if conflict is not None:
+            named = _double_booking(conflict, self.clinic)
+            self.detail, self.fields, self.args = named.detail, named.fields, named.args
+
+
 def _save_without_overlap(appointment: Appointment, clinic: Clinic) -> None:
     """Save, refusing a double booking. On PostgreSQL the exclusion
-    constraints (migration scheduling 0002) decide, races included, and the
-    conflict is looked up only to name it; elsewhere (SQLite, for `make run`)
-    a query checks first."""
+    constraints (migration scheduling 0002) decide, races included, with no
+    savepoint: the refusal ends the use case, and names the conflict after
+    the rollback. Elsewhere (SQLite, for `make run`) a query checks first."""
     if connection.vendor != "postgresql":
         conflict = _conflict(appointment)
         if conflict is not None:
             raise _double_booking(conflict, clinic)
     try:
-        with transaction.atomic():
-            appointment.save()
+        appointment.save()
     except IntegrityError as error:
-        # Two bookings of the same slot at once: the exclusion constraint decided.
         if "no_overlap" not in str(error):
             raise
-        conflict = _conflict(appointment)
-        raise _double_booking(conflict, clinic) if conflict else DoubleBooking() from error
+        raise _Overlap(appointment, clinic) from error
 
 
 def _warnings(appointment: Appointment) -> list[str]:

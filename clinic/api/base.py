@@ -22,8 +22,11 @@ from django_scopes import scope
 from rest_framework import permissions, viewsets
 from rest_framework.request import Request
 
+from clinic.errors import NotFound
 from clinic.models import TenantModel
 from clinic.permissions import Perm, membership_has_perm
+
+MAX_KEY = 2**63 - 1  # a bigint primary key
 
 
 class HasActionPermission(permissions.BasePermission):
@@ -75,6 +78,18 @@ class TenantViewSet(viewsets.GenericViewSet):
         if organization is None:
             return queryset.none()
         return queryset.filter(organization=organization)
+
+    def object_stub(self) -> models.Model:
+        """An unsaved row carrying the URL's id, for a write whose entry point
+        locks and reads the row itself: reading it here first would cost a
+        query and decide nothing (the row can change before the lock). Under
+        the request's scope the entry point finds another organization's id
+        no more than a missing one; the action answers 404 for both. An id
+        that cannot be a key answers 404 at once, as `get_object` would."""
+        raw = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= MAX_KEY:
+            raise NotFound()
+        return self.get_queryset().model(pk=int(raw))
 
     def filter_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
         """Filters, search and ordering apply to lists; one row is looked up by

@@ -142,6 +142,19 @@ def test_another_organizations_appointments_are_404(alice, charlie, foreign_pati
         assert Appointment.objects.get(pk=foreign.pk).status == "scheduled"
 
 
+@pytest.mark.django_db
+def test_a_write_to_an_id_that_is_no_appointment_is_404(alice, patient) -> None:
+    """PATCH and DELETE leave the reading to the entry point's lock
+    (`TenantViewSet.object_stub`): what it does not find is a 404 too."""
+    gone = make_appointment(patient)
+    client = api_client(alice)
+    assert client.delete(f"/api/v1/appointments/{gone.pk}/").status_code == 204
+    for key in (gone.pk, 0, -1, "abc", "١٢", 2**63, 2**63 - 1):
+        for method in ("patch", "delete"):
+            response = getattr(client, method)(f"/api/v1/appointments/{key}/", {"status": "attended"}, format="json")
+            assert (response.status_code, response.json()["code"]) == (404, "not_found"), (method, key)
+
+
 def _count(client, path: str) -> int:
     with CaptureQueriesContext(connection) as context:
         assert client.get(path).status_code == 200

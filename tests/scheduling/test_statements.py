@@ -47,10 +47,8 @@ def test_booking_against_a_package_and_attending_it(patient, link, physio_servic
     assert _statements(booking) == [
         "SAVEPOINT",  # the entry point (the clinic's own service needs no visibility query)
         "SELECT FOR NO KEY UPDATE patient_packages_patientpackage",  # lock the package, then decide
-        "SAVEPOINT",  # the exclusion constraint may refuse a double booking
-        "INSERT scheduling_appointment",
+        "INSERT scheduling_appointment",  # no savepoint: a double booking, refused, ends the use case
         "INSERT scheduling_historicalappointment",  # who booked it (django-simple-history)
-        "RELEASE",
         "INSERT scheduling_appointmentline",
         "INSERT patient_packages_packageusage",  # the session's unit of the package
         "UPDATE patient_packages_patientpackage",  # its balances...
