@@ -1,0 +1,128 @@
+"""Races on the entry points of access and of background work, with real
+threads on real PostgreSQL (one connection per thread): logging in (a token
+issued, the oldest revoked past `MAX_PER_USER`) against logging in, revoking
+a token against requests that use it, and two relays of the outbox at once.
+No race may answer 500, and each ends in a state the same calls made one
+after the other could leave."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+
+import pytest
+import redis
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from clinic import jobs, tokens
+from clinic.models import ApiToken, OutboxMessage, Role
+from tests.conftest import make_member
+from tests.factories import PASSWORD
+from tests.ledger.test_concurrency import run_concurrently
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+THREADS = 8
+
+
+def _status(result: object) -> int | str:
+    return result if isinstance(result, int) else f"unexpected {type(result).__name__}: {result}"
+
+
+def test_logins_at_once_at_the_token_limit_each_get_a_token(tenant_a) -> None:
+    """Eight logins at once of a user holding one token short of the limit:
+    each gets a working token, none answers 500, and the oldest tokens go
+    (each login revokes what is past the limit among the tokens it sees)."""
+    assert connection.vendor == "postgresql"
+    user = make_member(tenant_a, "racing-logins", Role.RECEPTIONIST)
+    for n in range(tokens.MAX_PER_USER - 1):
+        tokens.token_issue(user=user, name=f"old {n}")
+    ApiToken.objects.filter(user=user).update(last_used_at=timezone.now() - dt.timedelta(days=30))
+    old = set(ApiToken.objects.filter(user=user).values_list("pk", flat=True))
+
+    def log_in(i: int) -> tuple[int, str]:
+        client = APIClient(REMOTE_ADDR=f"10.1.0.{i}")
+        body = {"username": user.username, "password": PASSWORD, "name": f"new {i}"}
+        response = client.post("/api/v1/auth/token/", body, format="json")
+        return response.status_code, response.json().get("token", "")
+
+    results = run_concurrently(log_in, THREADS)
+    assert [r[0] if isinstance(r, tuple) else _status(r) for r in results] == [200] * THREADS
+    keys = [r[1] for r in results if isinstance(r, tuple)]
+    for key in keys:  # every new token works, whichever login revoked which old one
+        client = APIClient(HTTP_AUTHORIZATION=f"Token {key}")
+        assert client.get("/api/v1/clinics/").status_code == 200
+    left = set(ApiToken.objects.filter(user=user).values_list("pk", flat=True))
+    assert len(left - old) == THREADS
+    # Each login saw its own token and the committed ones: at least the
+    # overflow of the last one to commit is gone, never a new token.
+    assert tokens.MAX_PER_USER <= len(left) <= tokens.MAX_PER_USER + THREADS - 1
+
+
+def test_revoking_a_token_while_it_is_used_never_answers_500(tenant_a) -> None:
+    """One thread revokes the token (`DELETE /api/v1/auth/tokens/{id}/`)
+    while seven send requests with it; those whose last use is old also
+    write `last_used_at` (the touch) as the row goes. Each request answers
+    200 (before the revocation) or 401 (after), and then it is 401 for good."""
+    user = make_member(tenant_a, "racing-revoke", Role.RECEPTIONIST)
+    for _round in range(3):
+        token, key = tokens.token_issue(user=user, name="CI")
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(hours=1))
+
+        def work(i: int, token_id: int = token.pk, key: str = key) -> int:
+            client = APIClient(HTTP_AUTHORIZATION=f"Token {key}")
+            if i == 0:
+                return client.delete(f"/api/v1/auth/tokens/{token_id}/").status_code
+            return client.get("/api/v1/auth/tokens/").status_code
+
+        results = run_concurrently(work, THREADS)
+        assert _status(results[0]) == 204
+        assert Counter(map(_status, results[1:])).keys() <= {200, 401}, results
+        assert not ApiToken.objects.filter(pk=token.pk).exists()
+        assert APIClient(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/clinics/").status_code == 401
+
+
+def test_revoking_the_same_token_twice_at_once_is_204_then_404(tenant_a) -> None:
+    user = make_member(tenant_a, "racing-double-revoke", Role.RECEPTIONIST)
+    token, _key = tokens.token_issue(user=user, name="CI")
+    _other, other_key = tokens.token_issue(user=user, name="Laptop")
+
+    def revoke(i: int) -> int:
+        client = APIClient(HTTP_AUTHORIZATION=f"Token {other_key}")
+        return client.delete(f"/api/v1/auth/tokens/{token.pk}/").status_code
+
+    results = run_concurrently(revoke, 4)
+    assert sorted(map(_status, results)) == [204, 404, 404, 404]  # type: ignore[type-var]
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
+
+
+def test_two_relays_at_once_send_each_message_once(settings) -> None:
+    """Four relays of the outbox at once over 60 messages the broker refused
+    earlier: SKIP LOCKED shares them out, the broker's queue holds each
+    message exactly once (by its task id, the row's id) and every row is
+    marked sent."""
+    from clinic.celery import app
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    client.delete(queue)
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    rows = OutboxMessage.objects.bulk_create(
+        OutboxMessage(task="clinic.tests.never_runs", args=[n], kwargs={}) for n in range(60)
+    )
+    OutboxMessage.objects.update(created_at=long_ago)  # past the relay's grace
+    app.conf.task_always_eager = False
+    try:
+        results = run_concurrently(lambda i: jobs.relay_outbox(), 4)
+        queued = [json.loads(raw)["headers"]["id"] for raw in client.lrange(queue, 0, -1)]
+    finally:
+        app.conf.task_always_eager = True
+        client.delete(queue)
+    assert all(isinstance(sent, int) for sent in results), results
+    assert sum(results) == 60  # type: ignore[arg-type]
+    assert sorted(queued) == sorted(str(row.pk) for row in rows)
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+    assert set(OutboxMessage.objects.values_list("attempts", flat=True)) == {1}
