@@ -357,6 +357,7 @@ class MemberEventKind(models.TextChoices):
     ROLE_CHANGED = "role_changed", _("Role changed")
     DEACTIVATED = "deactivated", _("Deactivated")
     REACTIVATED = "reactivated", _("Reactivated")
+    LOGGED_OUT = "logged_out", _("Logged out everywhere")
 
 
 class MemberEvent(TenantModel):

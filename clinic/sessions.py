@@ -3,9 +3,13 @@ a member's open sessions can be counted without decoding every session."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from clinic.models import User
 
 
 class SessionStore(DatabaseSessionStore):
@@ -20,3 +24,17 @@ class SessionStore(DatabaseSessionStore):
         user_id = data.get("_auth_user_id")
         instance.user_id = int(user_id) if user_id is not None and str(user_id).isdigit() else None  # type: ignore[attr-defined]
         return instance
+
+
+def sessions_open(user: User) -> int:
+    """How many browser sessions of `user` have not expired (each device or
+    browser they logged in on and did not log out of)."""
+    return user.sessions.filter(expire_date__gt=timezone.now()).count()
+
+
+def sessions_end(*, user: User, keep: str | None = None) -> int:
+    """Log `user` out of every browser but the one whose session key is
+    `keep` (the caller's own, for "log out everywhere else"); how many ended.
+    Their next request there finds no session and asks them to log in."""
+    ended, _rows = user.sessions.exclude(session_key=keep or "").delete()
+    return ended

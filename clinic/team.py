@@ -41,7 +41,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from clinic import tokens
+from clinic import sessions, tokens
 from clinic.errors import PermissionDenied, ValidationFailed
 from clinic.jobs import enqueue
 from clinic.models import Clinic, MemberEvent, MemberEventKind, Membership, MemberStatus, Role, User
@@ -154,6 +154,16 @@ def _locked_actor_and_member(actor: User, user: User) -> tuple[User, User, TeamP
     if not locked_actor.is_active:
         raise PermissionDenied(_("Your account was deactivated."), code="actor_inactive")
     return locked_actor, member, powers_of(locked_actor)
+
+
+def _require_access_powers(member: User, powers: TeamPowers) -> None:
+    """Ending someone's access (deactivating them, logging them out) needs
+    power over every clinic they work in, and an owner's needs an owner."""
+    memberships = _memberships_of(member)
+    if memberships and not powers.may_act_on(memberships):
+        if any(m.role == Role.OWNER for m in memberships) and not powers.owns:
+            raise PermissionDenied(_("Only an owner can change an owner's access."), code="owner_protected")
+        raise PermissionDenied(_("Only someone who manages all of this person's clinics can do this."))
 
 
 def _event(
@@ -420,11 +430,7 @@ def member_deactivate(*, actor: User, user: User) -> User:
         raise ValidationFailed(_("You cannot deactivate yourself."), code="self_deactivation")
     if member.member_status == MemberStatus.DEACTIVATED:
         return member
-    memberships = _memberships_of(member)
-    if memberships and not powers.may_act_on(memberships):
-        if any(m.role == Role.OWNER for m in memberships) and not powers.owns:
-            raise PermissionDenied(_("Only an owner can change an owner's access."), code="owner_protected")
-        raise PermissionDenied(_("Only someone who manages all of this person's clinics can do this."))
+    _require_access_powers(member, powers)
     if member.is_active and _active_owner_ids() == {member.pk}:
         raise ValidationFailed(
             _("The organization needs at least one active owner. Make someone else owner first."), code="last_owner"
@@ -434,6 +440,23 @@ def member_deactivate(*, actor: User, user: User) -> User:
     member.save(update_fields=["is_active", "deactivated_at"])
     tokens.tokens_revoke_all(user=member)
     _event(user=member, actor=locked_actor, kind=MemberEventKind.DEACTIVATED)
+    return member
+
+
+@entry_point
+def member_log_out_everywhere(*, actor: User, user: User) -> User:
+    """Log the person out of every browser and revoke their API tokens (a
+    lost phone, a computer left logged in): they keep their access and log
+    in again. Who may deactivate them may do this."""
+    locked_actor, member, powers = _locked_actor_and_member(actor, user)
+    if member.pk == locked_actor.pk:
+        raise ValidationFailed(
+            _("To log yourself out elsewhere, open “Your access” in your account menu."), code="self_log_out"
+        )
+    _require_access_powers(member, powers)
+    sessions.sessions_end(user=member)
+    tokens.tokens_revoke_all(user=member)
+    _event(user=member, actor=locked_actor, kind=MemberEventKind.LOGGED_OUT)
     return member
 
 
@@ -469,9 +492,3 @@ def invitation_expires_at(user: User) -> dt.datetime | None:
     if user.invited_at is None:
         return None
     return user.invited_at + dt.timedelta(seconds=settings.INVITATION_TIMEOUT)
-
-
-def member_open_sessions(member: User) -> int:
-    """How many browser sessions of `member` have not expired (each device or
-    browser they logged in on and did not log out of)."""
-    return member.sessions.filter(expire_date__gt=timezone.now()).count()

@@ -25,13 +25,14 @@ from django.utils.decorators import method_decorator
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from clinic import team
-from clinic.errors import ApplicationError, add_to_form
+from clinic import sessions, team, tokens
+from clinic.errors import ApplicationError, NotFound, add_to_form
 from clinic.jobs import enqueue
 from clinic.models import Clinic, MemberStatus, User
 from clinic.tasks import send_password_reset
@@ -165,7 +166,7 @@ def member_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         "may_act": powers.may_act_on(memberships) and member.pk != request.user.pk,
         "expires_at": team.invitation_expires_at(member),
         "now": timezone.now(),
-        "open_sessions": team.member_open_sessions(member),
+        "open_sessions": sessions.sessions_open(member),
         "api_tokens": list(member.api_tokens.order_by("-last_used_at", "-pk")),
         "form": form,
         "history": member_history(member),
@@ -203,6 +204,50 @@ def member_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 def member_resend_invitation(request: HttpRequest, user_id: int) -> HttpResponse:
     return _member_action(request, user_id, team.member_resend_invitation, _("A new invitation was sent to %(email)s."))
+
+
+@login_required
+@require_POST
+def member_log_out(request: HttpRequest, user_id: int) -> HttpResponse:
+    return _member_action(
+        request, user_id, team.member_log_out_everywhere,
+        _("%(name)s was logged out of every browser and their API tokens were revoked."),
+    )  # fmt: skip
+
+
+# Your own access: the browsers you are logged in on, your API tokens
+
+
+@login_required
+@require_http_methods(["GET"])
+def account_access(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    context = {
+        "open_sessions": sessions.sessions_open(user),
+        "api_tokens": list(user.api_tokens.order_by("-last_used_at", "-pk")),
+    }
+    return render(request, "clinic/account_access.html", context)
+
+
+@login_required
+@require_POST
+def account_log_out_elsewhere(request: HttpRequest) -> HttpResponse:
+    ended = sessions.sessions_end(user=request.user, keep=request.session.session_key)  # type: ignore[arg-type]
+    messages.success(request, ngettext(
+        "Logged out of %(count)s other browser.", "Logged out of %(count)s other browsers.", ended
+    ) % {"count": ended})  # fmt: skip
+    return redirect("account-access")
+
+
+@login_required
+@require_POST
+def account_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        tokens.token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
+    except NotFound:
+        raise Http404 from None
+    messages.success(request, _("The token was revoked: programs using it can no longer connect."))
+    return redirect("account-access")
 
 
 # The invitee's side (no login)

@@ -29,6 +29,15 @@ from clinic.permissions import Perm, membership_has_perm
 MAX_KEY = 2**63 - 1  # a bigint primary key
 
 
+def url_key(raw: object) -> int:
+    """The primary key a URL names; 404 for what cannot be one ("abc", 0, a
+    number past a bigint), as a lookup of it would find nothing."""
+    text = str(raw)
+    if not (text.isascii() and text.isdecimal()) or not 1 <= int(text) <= MAX_KEY:
+        raise NotFound()
+    return int(text)
+
+
 class HasActionPermission(permissions.BasePermission):
     """The caller belongs to an organization and their role allows the action."""
 
@@ -86,10 +95,7 @@ class TenantViewSet(viewsets.GenericViewSet):
         the request's scope the entry point finds another organization's id
         no more than a missing one; the action answers 404 for both. An id
         that cannot be a key answers 404 at once, as `get_object` would."""
-        raw = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
-        if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= MAX_KEY:
-            raise NotFound()
-        return self.get_queryset().model(pk=int(raw))
+        return self.get_queryset().model(pk=url_key(self.kwargs[self.lookup_url_kwarg or self.lookup_field]))
 
     def filter_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
         """Filters, search and ordering apply to lists; one row is looked up by

@@ -24,6 +24,7 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from clinic import tokens
+from clinic.api.base import url_key
 from clinic.api.fields import CharField, IntegerField
 from clinic.errors import ValidationFailed
 from clinic.models import ApiToken
@@ -112,5 +113,5 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
         return ApiToken.objects.filter(user=self.request.user)  # type: ignore[misc]
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        tokens.token_revoke(user=request.user, token_id=int(kwargs["pk"]))  # type: ignore[arg-type]
+        tokens.token_revoke(user=request.user, token_id=url_key(kwargs["pk"]))  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -79,6 +79,7 @@ SEMANTIC = re.compile(
             r"^Only a payment from a package names a package\.$",
             r": the start \(.*\) must be before the end",
             r"^Give the amount to refund or the sessions, not both\.$",
+            r"^A status either debits the session or releases it, not both\.$",
         ]
     )
 )

@@ -105,3 +105,12 @@ def test_only_a_digest_of_the_key_is_stored(alice) -> None:
     assert key not in (token.digest, token.prefix)
     assert tokens.token_for_key(key) == token
     assert tokens.token_for_key(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+
+
+@pytest.mark.django_db
+def test_revoking_an_id_that_cannot_be_a_token_is_404(alice, password) -> None:
+    client = _login(password)
+    for key in ("null,null", "abc", "0", str(2**63)):
+        response = client.delete(f"/api/v1/auth/tokens/{key}/")
+        assert (response.status_code, response.json()["code"]) == (404, "not_found"), key
+    assert client.get("/api/v1/auth/tokens/").status_code == 200  # nothing was revoked

@@ -1,13 +1,17 @@
 """An owner sees, on a member's page, their last login, how many browsers
-they are logged in on, and their API tokens (issue 15)."""
+they are logged in on, and their API tokens, and can log them out
+everywhere; each person sees and ends their own on "Your access" (issue 15)."""
 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_scopes import scopes_disabled
 
 from clinic import tokens
-from clinic.models import UserSession
+from clinic.models import ApiToken, MemberEventKind, UserSession
 from tests.conftest import login
 
 
@@ -47,3 +51,98 @@ def test_a_session_row_knows_its_user_and_an_anonymous_one_none(alice, password)
 @pytest.mark.django_db
 def test_another_organizations_member_page_is_404(alice, charlie) -> None:
     assert login(charlie).get(f"/settings/team/{alice.pk}/").status_code == 404
+
+
+# Logging out everywhere: the owner for a member, anyone for themselves
+
+
+def _logged_in(client: Client) -> bool:
+    return client.get("/").status_code == 200  # logged out: a redirect to the login page
+
+
+@pytest.mark.django_db
+def test_an_owner_logs_a_member_out_everywhere(alice, bob, password) -> None:
+    laptop, phone = _log_in("bob", password), _log_in("bob", password)
+    _token, key = tokens.token_issue(user=bob, name="Zapier")
+    owner = _log_in("alice", password)
+    response = owner.post(f"/settings/team/{bob.pk}/log-out/", follow=True)
+    assert "was logged out of every browser" in response.content.decode()
+    assert not _logged_in(laptop)
+    assert not _logged_in(phone)
+    assert ApiToken.objects.filter(user=bob).count() == 0
+    assert Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/clinics/").status_code == 401
+    assert _logged_in(owner)  # the owner's own session stays
+    with scopes_disabled():
+        assert bob.member_events.filter(kind=MemberEventKind.LOGGED_OUT, actor=alice).count() == 1
+    assert _logged_in(_log_in("bob", password))  # their access stays: they log in again
+    assert "Logged out everywhere" in owner.get(f"/settings/team/{bob.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_who_cannot_deactivate_a_member_cannot_log_them_out(alice, bob, password) -> None:
+    phone = _log_in("alice", password)
+    response = login(bob).post(f"/settings/team/{alice.pk}/log-out/")
+    assert response.status_code in (302, 403)
+    assert _logged_in(phone)
+    with scopes_disabled():
+        assert not alice.member_events.filter(kind=MemberEventKind.LOGGED_OUT).exists()
+
+
+@pytest.mark.django_db
+def test_another_organizations_member_cannot_be_logged_out(alice, charlie, password) -> None:
+    phone = _log_in("charlie", password)
+    assert login(alice).post(f"/settings/team/{charlie.pk}/log-out/").status_code == 404
+    assert _logged_in(phone)
+
+
+@pytest.mark.django_db
+def test_your_access_lists_your_tokens_and_revokes_them(alice, bob, password) -> None:
+    mine, key = tokens.token_issue(user=alice, name="Planilha")
+    bobs, bobs_key = tokens.token_issue(user=bob, name="Zapier")
+    client = _log_in("alice", password)
+    page = client.get("/accounts/access/")
+    html = page.content.decode()
+    assert page.context["api_tokens"] == [mine]
+    assert "Planilha" in html
+    assert f"{mine.prefix}…" in html
+    assert "Zapier" not in html
+    assert mine.digest not in html
+    assert client.post(f"/accounts/access/tokens/{bobs.pk}/revoke/").status_code == 404  # not yours
+    assert ApiToken.objects.filter(pk=bobs.pk).exists()
+    response = client.post(f"/accounts/access/tokens/{mine.pk}/revoke/", follow=True)
+    assert "The token was revoked" in response.content.decode()
+    assert Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/clinics/").status_code == 401
+    assert Client(HTTP_AUTHORIZATION=f"Token {bobs_key}").get("/api/v1/clinics/").status_code == 200
+    assert "No API tokens" in client.get("/accounts/access/").content.decode()
+
+
+@pytest.mark.django_db
+def test_log_out_everywhere_else_keeps_this_browser(alice, bob, password) -> None:
+    here, laptop, phone = _log_in("alice", password), _log_in("alice", password), _log_in("alice", password)
+    bobs = _log_in("bob", password)
+    assert "logged in on 3 browsers" in here.get("/accounts/access/").content.decode()
+    response = here.post("/accounts/access/log-out-elsewhere/", follow=True)
+    assert "Logged out of 2 other browsers." in response.content.decode()
+    assert _logged_in(here)
+    assert not _logged_in(laptop)
+    assert not _logged_in(phone)
+    assert _logged_in(bobs)  # only your own sessions
+    html = here.get("/accounts/access/").content.decode()
+    assert "logged in on 1 browser, this one included" in html
+    assert 'data-testid="log-out-elsewhere"' not in html  # nothing else to end
+
+
+@pytest.mark.django_db
+def test_your_access_reads_in_constant_queries(alice, password) -> None:
+    client = _log_in("alice", password)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get("/accounts/access/").status_code == 200
+        return len(context.captured_queries)
+
+    tokens.token_issue(user=alice, name="one")
+    one = queries()
+    for n in range(20):
+        tokens.token_issue(user=alice, name=f"token {n}")
+    assert queries() == one
