@@ -144,3 +144,48 @@ def test_a_deactivated_receptionist_cannot_log_in(english, live_server, alice, b
         expect(page.get_by_test_id("form-errors")).to_be_visible()
     finally:
         other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_owner_logs_a_member_out_everywhere_who_then_manages_their_own_access(
+    english, live_server, alice, bob, screenshot_dir
+) -> None:
+    from clinic import tokens
+
+    tokens.token_issue(user=bob, name="Zapier")
+    phone_context = english.browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    try:
+        phone = _page(phone_context, live_server)
+        _log_in(phone, "bob", PASSWORD)
+        owner = _page(english, live_server)
+        _log_in(owner, "alice", PASSWORD)
+        owner.goto(owner.base_url + f"/settings/team/{bob.pk}/")
+        expect(owner.get_by_test_id("open-sessions")).to_have_text("1 browser logged in")
+        expect(owner.get_by_test_id("api-tokens")).to_contain_text("Zapier")
+        owner.get_by_test_id("member-log-out").click()
+        expect(owner.get_by_text("was logged out of every browser")).to_be_visible()
+        expect(owner.get_by_test_id("api-tokens")).to_have_text("None")
+        expect(owner.get_by_test_id("member-history")).to_contain_text("Logged out everywhere")
+        phone.reload()
+        expect(phone).to_have_url(re.compile(r"/accounts/login/"))  # the phone was logged out
+
+        # Bob logs in again on two browsers and, on his phone, ends the other one.
+        laptop = _page(english.browser.new_context(locale="en-US"), live_server)
+        _log_in(laptop, "bob", PASSWORD)
+        tokens.token_issue(user=bob, name="Spreadsheet")
+        _log_in(phone, "bob", PASSWORD)
+        phone.goto(phone.base_url + "/accounts/access/")
+        expect(phone.get_by_test_id("open-sessions")).to_contain_text("2 browsers")
+        phone.screenshot(path=str(screenshot_dir / "your-access-390.png"), full_page=True)
+        phone.get_by_test_id("token-revoke").click()
+        expect(phone.get_by_text("The token was revoked")).to_be_visible()
+        expect(phone.get_by_test_id("api-tokens")).to_contain_text("No API tokens")
+        phone.get_by_test_id("log-out-elsewhere").click()
+        expect(phone.get_by_text("Logged out of 1 other browser.")).to_be_visible()
+        laptop.reload()
+        expect(laptop).to_have_url(re.compile(r"/accounts/login/"))
+        phone.reload()
+        expect(phone).to_have_url(re.compile(r"/accounts/access/$"))  # this one stays
+        laptop.context.close()
+    finally:
+        phone_context.close()
