@@ -235,7 +235,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         return self._respond(booking)
 
     @extend_schema(responses=ReminderSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def reminders(self, request: Request, pk: str | None = None) -> Response:
         """The appointment's reminders (A7): one per channel, with its state and,
         once sent, the address and what the provider said of the delivery."""

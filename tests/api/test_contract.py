@@ -80,6 +80,7 @@ SEMANTIC = re.compile(
             r": the start \(.*\) must be before the end",
             r"^Give the amount to refund or the sessions, not both\.$",
             r"^A status either debits the session or releases it, not both\.$",
+            r"^Datetime value out of range\.$",  # year 1 at UTC+3 is before year 1 in the clinic's zone
             r"^This field may not be blank\.$",  # white space only: DRF trims it, the schema has only minLength
         ]
     )
@@ -88,7 +89,7 @@ SEMANTIC = re.compile(
 
 # Refusals by the state of a row, which no request schema can say: which
 # accounts exist, whether a package had sessions debited, whether it renews.
-STATE_REFUSALS = {"invalid_credentials", "package_debited", "package_not_renewable"}
+STATE_REFUSALS = {"invalid_credentials", "package_debited", "package_not_renewable", "service_in_use"}
 
 
 def _messages(value: Any) -> Iterator[str]:
