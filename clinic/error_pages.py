@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
 
-from clinic.request_id import current
+from clinic.request_id import RequestIdMiddleware, current
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -31,7 +32,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
         }
         return JsonResponse(body, status=500)
     # No context processors: the database may be what failed.
-    return HttpResponse(loader.get_template("500.html").render({"request_id": request_id}), status=500)
+    context = {"reference": reference_of(request_id), "support_email": settings.SUPPORT_EMAIL}
+    return HttpResponse(loader.get_template("500.html").render(context), status=500)
+
+
+def reference_of(request_id: str) -> str:
+    """What a person reads out to support: the first 8 characters of an id
+    this app made (32 hex digits; unique enough within a log's lifetime, and
+    a prefix `grep` finds), a load balancer's own id whole."""
+    return request_id[:8] if RequestIdMiddleware.made(request_id) else request_id
 
 
 def request_id_of(request: HttpRequest) -> str:

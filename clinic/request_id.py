@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+_MADE = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
 _current: ContextVar[str] = ContextVar("request_id", default="-")
 
 
@@ -31,6 +32,11 @@ def current() -> str:
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+
+    @staticmethod
+    def made(request_id: str) -> bool:
+        """Whether the id is one this middleware made (not a load balancer's)."""
+        return _MADE.fullmatch(request_id) is not None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get(HEADER, "")

@@ -36,5 +36,6 @@ def sessions_end(*, user: User, keep: str | None = None) -> int:
     """Log `user` out of every browser but the one whose session key is
     `keep` (the caller's own, for "log out everywhere else"); how many ended.
     Their next request there finds no session and asks them to log in."""
-    ended, _rows = user.sessions.exclude(session_key=keep or "").delete()
+    # Expired ones are left to `clearsessions`: they log no one in.
+    ended, _rows = user.sessions.filter(expire_date__gt=timezone.now()).exclude(session_key=keep or "").delete()
     return ended

@@ -245,6 +245,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=3, minute=15),
     },
     "purge-expired-exports": {"task": "reports.tasks.exports_purge", "schedule": crontab(minute=40)},
+    "clear-expired-sessions": {"task": "clinic.tasks.clear_expired_sessions", "schedule": crontab(hour=4, minute=5)},
     # Reminders due now (A7); each is claimed by one worker and sent once.
     "send-due-reminders": {"task": "scheduling.reminders.tasks.send_due_reminders", "schedule": 60.0},
 }
@@ -274,6 +275,8 @@ EMAIL_BACKEND: str = env(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL", default="clinic@localhost")
+# Shown on the error page, next to the reference to quote (empty: not shown).
+SUPPORT_EMAIL: str = env("SUPPORT_EMAIL", default="")
 EMAIL_HOST: str = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT: int = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER: str = env("EMAIL_HOST_USER", default="")

@@ -1,5 +1,5 @@
 """Background work of the clinic app: the team invitation and password reset
-e-mails, and the outbox relay."""
+e-mails, the outbox relay and the daily clearing of expired sessions."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from clinic import jobs, team
 from clinic.models import User
+from clinic.sessions import SessionStore
 from clinic.tenancy import organization_scope
 
 
@@ -51,3 +52,11 @@ def send_password_reset(user_id: int, domain: str, protocol: str, language: str)
 def relay_outbox() -> int:
     """Send what the broker refused while it was down (`clinic.jobs`)."""
     return jobs.relay_outbox()
+
+
+@shared_task
+def clear_expired_sessions() -> None:
+    """Delete the browser sessions that have expired (Django's
+    `clearsessions`, daily): they log no one in, and "log out everywhere"
+    leaves them to this."""
+    SessionStore.clear_expired()

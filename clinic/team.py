@@ -454,8 +454,13 @@ def member_log_out_everywhere(*, actor: User, user: User) -> User:
             _("To log yourself out elsewhere, open “Your access” in your account menu."), code="self_log_out"
         )
     _require_access_powers(member, powers)
-    sessions.sessions_end(user=member)
-    tokens.tokens_revoke_all(user=member)
+    if not sessions.sessions_end(user=member) + tokens.tokens_revoke_all(user=member):
+        # Nothing was open (they logged out meanwhile, or the page was old):
+        # said, and not recorded as if something had ended.
+        raise ValidationFailed(
+            _("%(name)s is logged in on no browser and has no API token: there was nothing to end.") % {"name": member},
+            code="nothing_to_end",
+        )
     _event(user=member, actor=locked_actor, kind=MemberEventKind.LOGGED_OUT)
     return member
 

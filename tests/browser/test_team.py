@@ -132,6 +132,7 @@ def test_a_deactivated_receptionist_cannot_log_in(english, live_server, alice, b
     owner = _page(english, live_server)
     _log_in(owner, "alice", PASSWORD)
     owner.goto(owner.base_url + f"/settings/team/{bob.pk}/")
+    owner.once("dialog", lambda dialog: dialog.accept())
     owner.get_by_test_id("member-deactivate").click()
     expect(owner.get_by_test_id("member-status")).to_have_text("Deactivated")
     expect(owner.get_by_test_id("member-history")).to_contain_text("Deactivated")
@@ -160,11 +161,16 @@ def test_an_owner_logs_a_member_out_everywhere_who_then_manages_their_own_access
         owner = _page(english, live_server)
         _log_in(owner, "alice", PASSWORD)
         owner.goto(owner.base_url + f"/settings/team/{bob.pk}/")
-        expect(owner.get_by_test_id("open-sessions")).to_have_text("1 browser logged in")
+        expect(owner.get_by_test_id("open-sessions")).to_have_text("1")
         expect(owner.get_by_test_id("api-tokens")).to_contain_text("Zapier")
+        asked: list[str] = []
+        owner.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
         owner.get_by_test_id("member-log-out").click()
         expect(owner.get_by_text("was logged out of every browser")).to_be_visible()
+        assert asked == [f"Log {bob} out of every browser and revoke their API tokens?"]
         expect(owner.get_by_test_id("api-tokens")).to_have_text("None")
+        expect(owner.get_by_test_id("open-sessions")).to_have_text("None")
+        expect(owner.get_by_test_id("member-log-out")).to_have_count(0)  # nothing left to end
         expect(owner.get_by_test_id("member-history")).to_contain_text("Logged out everywhere")
         phone.reload()
         expect(phone).to_have_url(re.compile(r"/accounts/login/"))  # the phone was logged out
@@ -177,9 +183,14 @@ def test_an_owner_logs_a_member_out_everywhere_who_then_manages_their_own_access
         phone.goto(phone.base_url + "/accounts/access/")
         expect(phone.get_by_test_id("open-sessions")).to_contain_text("2 browsers")
         phone.screenshot(path=str(screenshot_dir / "your-access-390.png"), full_page=True)
+        phone.once("dialog", lambda dialog: dialog.dismiss())  # a second thought: nothing happens
+        phone.get_by_test_id("token-revoke").click()
+        expect(phone.get_by_test_id("api-tokens")).to_contain_text("Spreadsheet")
+        phone.once("dialog", lambda dialog: dialog.accept())
         phone.get_by_test_id("token-revoke").click()
         expect(phone.get_by_text("The token was revoked")).to_be_visible()
         expect(phone.get_by_test_id("api-tokens")).to_contain_text("No API tokens")
+        phone.once("dialog", lambda dialog: dialog.accept())
         phone.get_by_test_id("log-out-elsewhere").click()
         expect(phone.get_by_text("Logged out of 1 other browser.")).to_be_visible()
         laptop.reload()

@@ -110,4 +110,15 @@ def test_an_unexpected_error_on_a_page_answers_html_with_a_new_request_id() -> N
     assert response["Content-Type"].startswith("text/html")
     request_id = response["X-Request-ID"]
     assert len(request_id) == 32  # an id it made, not the unsafe one sent
-    assert request_id in response.content.decode()
+    html = response.content.decode()
+    assert f'data-testid="error-reference">{request_id[:8]}<' in html  # short enough to read out
+    assert "Support:" not in html  # no SUPPORT_EMAIL set
+
+
+@pytest.mark.urls("tests.clinic.boom_urls")
+def test_the_error_page_shows_a_load_balancers_id_whole_and_the_support_address(settings) -> None:
+    settings.SUPPORT_EMAIL = "help@example.com"
+    response = Client(raise_request_exception=False).get("/boom/", headers={"X-Request-ID": "lb-7f3a9c21"})
+    html = response.content.decode()
+    assert 'data-testid="error-reference">lb-7f3a9c21<' in html
+    assert '<a href="mailto:help@example.com">help@example.com</a>' in html

@@ -4,14 +4,16 @@ everywhere; each person sees and ends their own on "Your access" (issue 15)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
-from clinic import tokens
-from clinic.models import ApiToken, MemberEventKind, UserSession
+from clinic import team, tokens
+from clinic.models import ApiToken, MemberEventKind, Role, UserSession
 from tests.conftest import login
 
 
@@ -29,10 +31,11 @@ def test_an_owner_sees_a_members_open_sessions_and_api_tokens(alice, bob, passwo
     page = login(alice).get(f"/settings/team/{bob.pk}/")
     html = page.content.decode()
     assert page.context["open_sessions"] == 2
-    assert "2 browsers logged in" in html
+    assert 'data-testid="open-sessions">2<' in html
     [token] = page.context["api_tokens"]
     assert token.name == "Zapier"
-    assert f"{token.prefix}…" in html
+    assert re.search(r"Zapier · <span[^>]*>created ", html)
+    assert token.prefix not in html  # the key is its owner's business, not the owner's
     assert token.digest not in html
 
     laptop.post("/accounts/logout/")
@@ -76,6 +79,35 @@ def test_an_owner_logs_a_member_out_everywhere(alice, bob, password) -> None:
         assert bob.member_events.filter(kind=MemberEventKind.LOGGED_OUT, actor=alice).count() == 1
     assert _logged_in(_log_in("bob", password))  # their access stays: they log in again
     assert "Logged out everywhere" in owner.get(f"/settings/team/{bob.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_logging_out_a_member_with_nothing_open_says_so_and_records_nothing(alice, bob, password) -> None:
+    owner = _log_in("alice", password)
+    page = owner.get(f"/settings/team/{bob.pk}/").content.decode()
+    assert 'data-testid="open-sessions">None<' in page
+    assert 'data-testid="member-log-out"' not in page  # not offered
+    assert 'data-testid="member-deactivate"' in page
+    response = owner.post(f"/settings/team/{bob.pk}/log-out/", follow=True)  # a page left open
+    assert "there was nothing to end" in response.content.decode()
+    with scopes_disabled():
+        assert not bob.member_events.filter(kind=MemberEventKind.LOGGED_OUT).exists()
+
+
+@pytest.mark.django_db
+def test_an_invited_member_shows_no_logins_and_your_own_page_links_your_access(alice, tenant_a, in_scope_of) -> None:
+    with in_scope_of(tenant_a.organization):
+        nina = team.member_invite(
+            actor=alice, email="nina@example.com", first_name="Nina", last_name="Costa", role=Role.RECEPTIONIST,
+            clinic_ids=[tenant_a.central.pk],
+        )  # fmt: skip
+    page = login(alice).get(f"/settings/team/{nina.pk}/").content.decode()
+    assert "Invited, not yet accepted" in page
+    assert 'data-testid="open-sessions"' not in page
+    assert "Last login" not in page
+    assert 'data-testid="own-access"' not in page
+    own = login(alice).get(f"/settings/team/{alice.pk}/").content.decode()
+    assert 'href="/accounts/access/"' in own.split('data-testid="own-access"')[1].split("</p>")[0]
 
 
 @pytest.mark.django_db
@@ -146,3 +178,24 @@ def test_your_access_reads_in_constant_queries(alice, password) -> None:
     for n in range(20):
         tokens.token_issue(user=alice, name=f"token {n}")
     assert queries() == one
+
+
+@pytest.mark.django_db
+def test_expired_sessions_are_not_counted_and_the_daily_task_clears_them(alice, bob, password, settings) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clinic.tasks import clear_expired_sessions
+
+    stale, fresh = _log_in("bob", password), _log_in("bob", password)
+    UserSession.objects.filter(session_key=stale.session.session_key).update(
+        expire_date=timezone.now() - timedelta(minutes=1)
+    )
+    assert 'data-testid="open-sessions">1<' in login(alice).get(f"/settings/team/{bob.pk}/").content.decode()
+    assert "clinic.tasks.clear_expired_sessions" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    clear_expired_sessions()
+    assert list(UserSession.objects.filter(user=bob).values_list("session_key", flat=True)) == [
+        fresh.session.session_key
+    ]
+    assert _logged_in(fresh)
