@@ -126,3 +126,58 @@ def test_two_relays_at_once_send_each_message_once(settings) -> None:
     assert sorted(queued) == sorted(str(row.pk) for row in rows)
     assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
     assert set(OutboxMessage.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_logging_a_member_out_everywhere_while_they_log_in_and_manage_their_access(tenant_a) -> None:
+    """An owner's *Log out everywhere* (which locks the member's row) at the
+    same instant as the member logging in on a page and through the API,
+    revoking their own token, and logging out everywhere else. Nothing
+    answers 500; every page answers its redirect; whatever existed before
+    is gone; and a session or token made during the race either works or
+    is gone, never half-made. Three rounds."""
+    from django.test import Client
+
+    from clinic.models import UserSession
+
+    owner = make_member(tenant_a, "racing-owner", Role.OWNER, tenant_a.central)
+    member = make_member(tenant_a, "racing-member", Role.RECEPTIONIST)
+
+    def log_in() -> Client:
+        client = Client()
+        assert client.post("/accounts/login/", {"username": member.username, "password": PASSWORD}).status_code == 302
+        return client
+
+    for _round in range(3):
+        owners, laptop, phone = Client(), log_in(), log_in()
+        owners.force_login(owner)
+        mine, _key = tokens.token_issue(user=member, name="Spreadsheet")
+        before_sessions = set(UserSession.objects.filter(user=member).values_list("session_key", flat=True))
+        before_tokens = set(ApiToken.objects.filter(user=member).values_list("pk", flat=True))
+        newcomer = Client()
+
+        def work(i: int, mine: ApiToken = mine, laptop: Client = laptop, phone: Client = phone) -> object:
+            if i == 0:
+                return owners.post(f"/settings/team/{member.pk}/log-out/").status_code
+            if i == 1:
+                body = {"username": member.username, "password": PASSWORD}
+                return newcomer.post("/accounts/login/", body).status_code
+            if i == 2:
+                body = {"username": member.username, "password": PASSWORD, "name": "Race"}
+                response = APIClient(REMOTE_ADDR="10.2.0.1").post("/api/v1/auth/token/", body, format="json")
+                return response.status_code, response.json().get("token", "")
+            if i == 3:
+                return laptop.post(f"/accounts/access/tokens/{mine.pk}/revoke/").status_code
+            return phone.post("/accounts/access/log-out-elsewhere/").status_code
+
+        results = run_concurrently(work, 5)
+        assert [_status(r) for r in results[:2]] == [302, 302], results
+        assert isinstance(results[2], tuple) and results[2][0] == 200, results[2]
+        assert [_status(r) for r in results[3:]] == [302, 302], results
+        left_sessions = set(UserSession.objects.filter(user=member).values_list("session_key", flat=True))
+        assert not left_sessions & before_sessions  # the owner's log-out ended every earlier browser
+        assert not ApiToken.objects.filter(pk__in=before_tokens).exists()
+        new_key = results[2][1]
+        token_works = APIClient(HTTP_AUTHORIZATION=f"Token {new_key}").get("/api/v1/clinics/").status_code
+        assert token_works in (200, 401)  # issued after the log-out, or revoked by it
+        assert (newcomer.get("/").status_code == 200) == (newcomer.session.session_key in left_sessions)
+        assert owners.get("/").status_code == 200  # the owner's own session stays
