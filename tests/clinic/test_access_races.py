@@ -155,7 +155,10 @@ def test_logging_a_member_out_everywhere_while_they_log_in_and_manage_their_acce
         before_tokens = set(ApiToken.objects.filter(user=member).values_list("pk", flat=True))
         newcomer = Client()
 
-        def work(i: int, mine: ApiToken = mine, laptop: Client = laptop, phone: Client = phone) -> object:
+        def work(
+            i: int, mine: ApiToken = mine, clients: tuple[Client, ...] = (owners, newcomer, laptop, phone)
+        ) -> object:
+            owners, newcomer, laptop, phone = clients
             if i == 0:
                 return owners.post(f"/settings/team/{member.pk}/log-out/").status_code
             if i == 1:
@@ -171,7 +174,8 @@ def test_logging_a_member_out_everywhere_while_they_log_in_and_manage_their_acce
 
         results = run_concurrently(work, 5)
         assert [_status(r) for r in results[:2]] == [302, 302], results
-        assert isinstance(results[2], tuple) and results[2][0] == 200, results[2]
+        assert isinstance(results[2], tuple), results[2]
+        assert results[2][0] == 200, results[2]
         assert [_status(r) for r in results[3:]] == [302, 302], results
         left_sessions = set(UserSession.objects.filter(user=member).values_list("session_key", flat=True))
         assert not left_sessions & before_sessions  # the owner's log-out ended every earlier browser
