@@ -422,8 +422,8 @@ def member_set_roles(*, actor: User, user: User, roles: Mapping[int, str | None]
 
 @entry_point
 def member_deactivate(*, actor: User, user: User) -> User:
-    """End the person's access: they cannot log in, their API tokens are
-    revoked, their memberships stay (for their history and a reactivation).
+    """End the person's access: they cannot log in, their browser sessions
+    end and their API tokens are revoked, their memberships stay (for their history and a reactivation).
     A pending invitation is withdrawn the same way."""
     locked_actor, member, powers = _locked_actor_and_member(actor, user)
     if member.pk == locked_actor.pk:
@@ -438,6 +438,9 @@ def member_deactivate(*, actor: User, user: User) -> User:
     member.is_active = False
     member.deactivated_at = timezone.now()
     member.save(update_fields=["is_active", "deactivated_at"])
+    # Their browsers too: a session left open would log them in again on
+    # a reactivation (Django refuses an inactive user's session, keeps it).
+    sessions.sessions_end(user=member)
     tokens.tokens_revoke_all(user=member)
     _event(user=member, actor=locked_actor, kind=MemberEventKind.DEACTIVATED)
     return member

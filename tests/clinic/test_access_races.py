@@ -176,12 +176,16 @@ def test_logging_a_member_out_everywhere_while_they_log_in_and_manage_their_acce
         assert [_status(r) for r in results[:2]] == [302, 302], results
         assert isinstance(results[2], tuple), results[2]
         assert results[2][0] == 200, results[2]
-        assert [_status(r) for r in results[3:]] == [302, 302], results
+        # The laptop's revocation finds the token gone when the owner's
+        # log-out committed between its login check and its DELETE: 404.
+        assert _status(results[3]) in (302, 404), results
+        assert _status(results[4]) == 302, results
         left_sessions = set(UserSession.objects.filter(user=member).values_list("session_key", flat=True))
         assert not left_sessions & before_sessions  # the owner's log-out ended every earlier browser
         assert not ApiToken.objects.filter(pk__in=before_tokens).exists()
         new_key = results[2][1]
         token_works = APIClient(HTTP_AUTHORIZATION=f"Token {new_key}").get("/api/v1/clinics/").status_code
-        assert token_works in (200, 401)  # issued after the log-out, or revoked by it
+        # Issued after the log-out (it works), or revoked by it (no row): never a row that does not work.
+        assert (token_works == 200) == ApiToken.objects.filter(digest=tokens.digest(new_key)).exists()
         assert (newcomer.get("/").status_code == 200) == (newcomer.session.session_key in left_sessions)
         assert owners.get("/").status_code == 200  # the owner's own session stays

@@ -346,12 +346,15 @@ def test_a_manager_deactivates_only_people_of_the_clinics_they_manage(maria, ten
 
 @pytest.mark.django_db
 def test_reactivating_gives_back_the_access(alice, bob, tenant_a, in_scope_of, password) -> None:
+    lost_phone = Client()
+    assert lost_phone.post("/accounts/login/", {"username": "bob", "password": password}).status_code == 302
     with in_scope_of(tenant_a.organization):
         team.member_deactivate(actor=alice, user=bob)
         team.member_reactivate(actor=alice, user=bob)
     bob.refresh_from_db()
     assert (bob.is_active, bob.deactivated_at) == (True, None)
     assert _can_log_in("bob", password)
+    assert lost_phone.get("/").status_code == 302  # deactivating ended that session: not back with the access
     assert [e[0] for e in _events(bob)] == ["deactivated", "reactivated"]
 
 
