@@ -48,7 +48,7 @@ check-and-pytest:
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=clinic.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 contract: install ## The whole Schemathesis run (coverage phase, new draws): some 8,000 requests, a few minutes
 	CONTRACT_FULL=1 scripts/with-test-services $(BIN)/pytest tests/api/test_contract.py $(PYTEST_ARGS)
