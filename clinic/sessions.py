@@ -9,6 +9,8 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.utils import timezone
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from clinic.models import User
 
 
@@ -29,7 +31,7 @@ class SessionStore(DatabaseSessionStore):
 def sessions_open(user: User) -> int:
     """How many browser sessions of `user` have not expired (each device or
     browser they logged in on and did not log out of)."""
-    return user.sessions.filter(expire_date__gt=timezone.now()).count()
+    return _open(user).count()
 
 
 def sessions_end(*, user: User, keep: str | None = None) -> int:
@@ -37,5 +39,9 @@ def sessions_end(*, user: User, keep: str | None = None) -> int:
     `keep` (the caller's own, for "log out everywhere else"); how many ended.
     Their next request there finds no session and asks them to log in."""
     # Expired ones are left to `clearsessions`: they log no one in.
-    ended, _rows = user.sessions.filter(expire_date__gt=timezone.now()).exclude(session_key=keep or "").delete()
+    ended, _rows = _open(user).exclude(session_key=keep or "").delete()
     return ended
+
+
+def _open(user: User) -> QuerySet[Any]:
+    return user.sessions.filter(expire_date__gt=timezone.now())

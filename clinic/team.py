@@ -423,8 +423,9 @@ def member_set_roles(*, actor: User, user: User, roles: Mapping[int, str | None]
 @entry_point
 def member_deactivate(*, actor: User, user: User) -> User:
     """End the person's access: they cannot log in, their browser sessions
-    end and their API tokens are revoked, their memberships stay (for their history and a reactivation).
-    A pending invitation is withdrawn the same way."""
+    end and their API tokens are revoked, their memberships stay (for their
+    history and a reactivation). A pending invitation is withdrawn the same
+    way."""
     locked_actor, member, powers = _locked_actor_and_member(actor, user)
     if member.pk == locked_actor.pk:
         raise ValidationFailed(_("You cannot deactivate yourself."), code="self_deactivation")
@@ -440,10 +441,15 @@ def member_deactivate(*, actor: User, user: User) -> User:
     member.save(update_fields=["is_active", "deactivated_at"])
     # Their browsers too: a session left open would log them in again on
     # a reactivation (Django refuses an inactive user's session, keeps it).
-    sessions.sessions_end(user=member)
-    tokens.tokens_revoke_all(user=member)
+    _log_out_everywhere(member)
     _event(user=member, actor=locked_actor, kind=MemberEventKind.DEACTIVATED)
     return member
+
+
+def _log_out_everywhere(member: User) -> int:
+    """End every browser session of `member` and revoke their API tokens:
+    how many there were."""
+    return sessions.sessions_end(user=member) + tokens.tokens_revoke_all(user=member)
 
 
 @entry_point
@@ -457,7 +463,7 @@ def member_log_out_everywhere(*, actor: User, user: User) -> User:
             _("To log yourself out elsewhere, open “Your access” in your account menu."), code="self_log_out"
         )
     _require_access_powers(member, powers)
-    if not sessions.sessions_end(user=member) + tokens.tokens_revoke_all(user=member):
+    if not _log_out_everywhere(member):
         # Nothing was open (they logged out meanwhile, or the page was old):
         # said, and not recorded as if something had ended.
         raise ValidationFailed(
