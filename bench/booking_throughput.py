@@ -17,12 +17,14 @@ patients each holding a 10-session package (`ledger.package_link`), then runs
 - B "trivial GET": `GET /api/v1/clinics/`, the same authentication, tenant
   middleware and DRF path with a one-row query.
 
-The two scenarios alternate in three rounds (B, A, B, A, B, A), so that a
-change in the machine's load meanwhile falls on both. In a round each client
-does a fixed number of operations or stops at 4 seconds, whichever comes
-first; ops/s is the operations that succeeded divided by the wall time from
-the start signal to the last client's end, summed over the rounds, and each
-round's ratio is printed too, to show the noise. The ratio A/B
+The two scenarios alternate in eight short rounds (B, A, B, A, ...;
+`--rounds`), so that a change in the machine's load meanwhile falls on both:
+on a shared virtual machine the speed of the host drifts by a quarter within
+a minute. In a round each client does a fixed number of operations or stops
+at 2 seconds, whichever comes first; ops/s is the operations that succeeded
+divided by the wall time from the start signal to the last client's end,
+summed over the rounds. Each round's ratio is printed too, with their median
+and spread, to show the noise. The ratio A/B
 is the figure to watch: what a booking costs compared with the cheapest
 authenticated request, on the same machine in the same run. Each client books
 its own professional's consecutive slots and its own patients' packages, so
@@ -70,6 +72,7 @@ import math
 import os
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,12 +104,12 @@ CLIENTS = 8
 WORKERS = 4
 HOST = "127.0.0.1"  # the only address this script talks to
 SESSIONS = 10  # per package
-ROUNDS = 3  # B then A, three times, per configuration
-BOOKINGS_PER_CLIENT = 50  # per round
+ROUNDS = 8  # B then A, eight times, per configuration (the default of --rounds)
+BOOKINGS_PER_CLIENT = 25  # per round (about twice what 2 seconds allow)
 GETS_PER_CLIENT = 1_000  # per round
 WARM_UP_BOOKINGS = 2  # per client, not timed
 WARM_UP_GETS = 10
-MAX_SECONDS = 4.0  # per scenario and round
+MAX_SECONDS = 2.0  # per scenario and round
 SLOT_MINUTES = 30
 REQUEST_TIMEOUT = 30.0
 SERVER_START_TIMEOUT = 30.0
@@ -492,14 +495,14 @@ def verify(fixture: Fixture) -> list[str]:
     return problems
 
 
-def run_configuration(configuration: Configuration, fixture: Fixture) -> tuple[Result, Result]:
-    """Warm-up, then B and A in turn, ROUNDS times, on a server of its own."""
+def run_configuration(configuration: Configuration, fixture: Fixture, rounds: int) -> tuple[Result, Result]:
+    """Warm-up, then B and A in turn, `rounds` times, on a server of its own."""
     print(f"server configuration {configuration.describe()}")
     print(f"  the server's settings: {probe_settings(configuration)}")
     with server(configuration) as port:
         print(
             f"  gunicorn clinic.wsgi:application --workers {WORKERS} --threads 1 --bind {HOST}:{port}; "
-            f"{CLIENTS} clients, {ROUNDS} rounds of at most {MAX_SECONDS:.0f} s per scenario"
+            f"{CLIENTS} clients, {rounds} rounds of at most {MAX_SECONDS:.0f} s per scenario"
         )
         # Warm-up: the workers' first requests load URLconfs, DRF and the ORM's caches.
         warm_ups = [
@@ -511,7 +514,7 @@ def run_configuration(configuration: Configuration, fixture: Fixture) -> tuple[R
                 print(f"  {warm_up.scenario}: {error}")
         trivial = Result("B trivial GET /api/v1/clinics/", 1, configuration.name)
         booking = Result("A book + attend (POST, PATCH)", 2, configuration.name)
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             trivial.add(measured(configuration, trivial.scenario, trivial_get, fixture, port, GETS_PER_CLIENT, 1))
             booking.add(measured(configuration, booking.scenario, book_and_attend, fixture, port,
                                  BOOKINGS_PER_CLIENT, 2))  # fmt: skip
@@ -524,10 +527,14 @@ def main() -> None:
         "--connections", choices=["env", "persistent", "both"], default="both",
         help="server configuration: the environment's CONN_MAX_AGE, CONN_MAX_AGE=60 with health checks, or both",
     )  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds of B then A (default {ROUNDS})")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds: at least 1")
     configurations = list(CONFIGURATIONS.values()) if args.connections == "both" else [CONFIGURATIONS[args.connections]]
     # Room for every configuration's bookings and warm-ups, ten sessions a package.
-    packages_per_client = math.ceil(len(configurations) * (ROUNDS * BOOKINGS_PER_CLIENT + WARM_UP_BOOKINGS) / SESSIONS)
+    bookings_per_client = len(configurations) * (args.rounds * BOOKINGS_PER_CLIENT + WARM_UP_BOOKINGS)
+    packages_per_client = math.ceil(bookings_per_client / SESSIONS)
 
     with _harness.throwaway_database():
         print(_harness.environment())
@@ -540,7 +547,7 @@ def main() -> None:
         sessions_opened()  # this script's one connection, for the statistics, opened before any count
         results: list[Result] = []
         for configuration in configurations:
-            results += run_configuration(configuration, fixture)
+            results += run_configuration(configuration, fixture, args.rounds)
         print()
         _harness.print_table(
             ["configuration: scenario", "ops", "failed", "seconds", "ops/s", "requests/s", "pg sessions opened",
@@ -549,7 +556,7 @@ def main() -> None:
                 (
                     f"{r.configuration}: {r.scenario}", r.done, r.failed, f"{r.seconds:.2f}", f"{r.ops_per_second:.1f}",
                     f"{r.ops_per_second * r.requests_per_op:.1f}", r.sessions_opened,
-                    f"{r.timed_out} of {CLIENTS * ROUNDS} client-rounds",
+                    f"{r.timed_out} of {CLIENTS * args.rounds} client-rounds",
                 )
                 for r in results
             ],
@@ -559,12 +566,15 @@ def main() -> None:
             if not (trivial.ops_per_second and booking.ops_per_second):
                 print(f"ratio A/B, {booking.configuration}: no booking or no GET succeeded")
                 continue
+            by_round = [a / b if b else None for a, b in zip(booking.rounds, trivial.rounds, strict=True)]
+            ratios = sorted(r for r in by_round if r is not None)
             print(
                 f"ratio A/B, {booking.configuration}: {booking.ops_per_second / trivial.ops_per_second:.3f} in "
                 f"operations ({booking.ops_per_second * 2 / trivial.ops_per_second:.3f} in requests): one booking + "
                 f"attendance costs as much server time as {trivial.ops_per_second / booking.ops_per_second:.1f} "
                 f"trivial GETs (target ≥ 0.3, goal 0.5 in operations); by round: "
-                + ", ".join(f"{a / b:.3f}" if b else "-" for a, b in zip(booking.rounds, trivial.rounds, strict=True))
+                + ", ".join("-" if r is None else f"{r:.3f}" for r in by_round)
+                + (f"; median {statistics.median(ratios):.3f}, {ratios[0]:.3f}-{ratios[-1]:.3f}" if ratios else "")
             )
         for result in results:
             for error in result.errors[:5]:

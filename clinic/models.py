@@ -7,6 +7,7 @@ organization scope raises instead of silently reading every tenant's rows.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 import zoneinfo
@@ -93,6 +94,15 @@ class TenantHistoryManager(HistoryManager):
 
     def get_super_queryset(self) -> models.QuerySet[Any]:
         return scope_filter(super().get_super_queryset(), organization="organization")
+
+    @classmethod
+    @functools.cache
+    def from_queryset(cls, queryset_class: type[models.QuerySet[Any]], class_name: str | None = None) -> Any:
+        # simple-history's descriptor builds its manager class on every access,
+        # which each saved change makes (`instance.history`): a new class, with
+        # every queryset method copied onto it, per write. One per queryset
+        # class is the same class.
+        return super().from_queryset(queryset_class, class_name)
 
 
 def tenant_history(**kwargs: Any) -> HistoricalRecords:

@@ -83,8 +83,7 @@ CONFIRM_FUTURE_HELP = (
 
 
 class AppointmentInputSerializer(serializers.Serializer):
-    # A booking reads little of the patient and of the package (which it locks and reads again).
-    patient = TenantPrimaryKeyField(Patient, only=("id", "organization_id", "clinic_id"))
+    patient = LockedKeyField(Patient)
     professional = TenantPrimaryKeyField(Professional, required=False, allow_null=True)
     room = TenantPrimaryKeyField(Room, required=False, allow_null=True)
     start = serializers.DateTimeField()
@@ -96,6 +95,15 @@ class AppointmentInputSerializer(serializers.Serializer):
     notes = CharField(required=False, allow_blank=True, default="")
     reminder_hours = IntegerField(required=False, allow_null=True, min_value=0, max_value=24 * 14)
     confirm_future = BooleanField(required=False, default=False, help_text=CONFIRM_FUTURE_HELP)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A package names its patient, and the booking compares the two on the
+        # row it locks: only without one is the patient looked up (a booking
+        # reads little of them).
+        if attrs.get("patient_package") is None:
+            fields = ("id", "organization_id", "clinic_id")
+            attrs["patient"] = cast(LockedKeyField, self.fields["patient"]).look_up(attrs["patient"], only=fields)
+        return attrs
 
 
 class AppointmentChangeSerializer(serializers.Serializer):

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.errors import Conflict
 from clinic.hooks import Hook
 from clinic.transactions import require_transaction
-from packages.patient_packages.locks import lock_live_usages, lock_packages
+from packages.patient_packages.locks import held, lock_live_usages, lock_packages
 from packages.patient_packages.models import PackageUsage, PatientPackage
 from patients.models import Patient
 from scheduling.models import Appointment
@@ -79,6 +79,27 @@ class LockedCharges:
 charges_locked: Hook[LockedCharges] = Hook("charges_locked")
 
 
+def _one_with_its_package(pk: int) -> tuple[dict[int, Appointment], dict[int, PatientPackage]]:
+    """An appointment linked to a package, locked with it in one statement,
+    in the project's order: PostgreSQL locks the rows of a join in the order
+    of its `FOR ... OF` list, the appointment and then its package. Nothing
+    when the appointment is gone or has no package, or when it moved to
+    another package while this waited for its lock (the join, checked again
+    on the new row, no longer matches): `lock` then takes the rows one by one."""
+    rows = (
+        Appointment.objects.select_related("patient_package")
+        .select_for_update(no_key=True, of=("self", "patient_package"))
+        .filter(pk=pk, patient_package__isnull=False)  # an inner join: a lock cannot take a missing row
+        .order_by()
+    )
+    appointment = next(iter(rows), None)
+    if appointment is None:
+        return {}, {}
+    assert appointment.patient_package is not None  # the inner join
+    package = held(appointment.patient_package)
+    return {appointment.pk: appointment}, {package.pk: package}
+
+
 def lock(
     *,
     appointments: Iterable[int] = (),
@@ -94,15 +115,19 @@ def lock(
         Patient.objects.select_for_update(no_key=True).filter(pk=patient).values_list("pk", flat=True).first()
         held.patient = patient
     appointment_ids = sorted(set(appointments))
-    if appointment_ids:
+    package_ids = {pk for pk in packages if pk is not None}
+    if len(appointment_ids) == 1 and not package_ids:
+        # One appointment and no other package (a status change, a deletion):
+        # it and its package in one statement.
+        held.appointments, held.packages = _one_with_its_package(appointment_ids[0])
+    if appointment_ids and not held.appointments:
         # Only the rows: a status change needs nothing else, and building the
         # joins costs more than the query (a move reads its clinic when it needs it).
         rows = Appointment.objects.select_for_update(no_key=True).filter(pk__in=appointment_ids)
         rows = rows.order_by("pk") if len(appointment_ids) > 1 else rows.order_by()
         held.appointments = {appointment.pk: appointment for appointment in rows}
-    package_ids = {pk for pk in packages if pk is not None}
     package_ids |= {a.patient_package_id for a in held.appointments.values() if a.patient_package_id is not None}
-    held.packages = lock_packages(package_ids)
+    held.packages.update(lock_packages(package_ids - held.packages.keys()))
     # Only an appointment linked to a package holds a unit (the owner keeps it
     # so): without packages there is nothing to lock.
     held.usages = lock_live_usages(held.appointments) if held.packages else {}

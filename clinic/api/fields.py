@@ -122,5 +122,16 @@ class LockedKeyField(IntegerField):
             self.fail("min_value", min_value=1)
         return self.model(pk=key)
 
+    def look_up(self, stub: models.Model, *, only: tuple[str, ...] = ()) -> models.Model:
+        """The row of a stub this field made, in the request's scope, for a
+        serializer whose entry point will not vouch for it: missing or another
+        organization's, it fails as `TenantPrimaryKeyField` does."""
+        rows = self.model._default_manager.filter(pk=stub.pk)
+        row = (rows.only(*only) if only else rows).first()
+        if row is None:
+            message = serializers.PrimaryKeyRelatedField.default_error_messages["does_not_exist"]
+            raise serializers.ValidationError({str(self.field_name): [message.format(pk_value=stub.pk)]})
+        return row
+
     def to_representation(self, value: Any) -> int:
         return int(value.pk if isinstance(value, models.Model) else value)

@@ -45,12 +45,17 @@ def lock_packages(ids: Iterable[int]) -> dict[int, PatientPackage]:
         return {}
     rows = PatientPackage.objects.select_for_update(no_key=True).filter(pk__in=wanted)
     rows = rows.order_by("pk") if len(wanted) > 1 else rows.order_by()
-    held_in = _transaction()
-    packages = {}
-    for package in rows:
-        setattr(package, _MARK, held_in)
-        packages[package.pk] = package
-    return packages
+    return {package.pk: held(package) for package in rows}
+
+
+def held(package: PatientPackage) -> PatientPackage:
+    """Mark a package row as locked in this transaction. For `lock_packages`,
+    and for a caller that locked the row in a statement of its own, in the
+    project's order (`scheduling.locks` locks one appointment and its package
+    together)."""
+    require_transaction()
+    setattr(package, _MARK, _transaction())
+    return package
 
 
 def lock_live_usages(sessions: Iterable[int]) -> dict[int, PackageUsage]:

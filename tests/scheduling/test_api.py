@@ -264,6 +264,36 @@ def test_a_package_that_is_not_the_patient_s_is_a_field_error(
 
 
 @pytest.mark.django_db
+def test_with_a_package_the_patient_is_checked_against_it_not_looked_up(
+    bob, patient, therapist, physio_service, link, foreign_patient_b
+) -> None:
+    """A package names its patient: the booking compares the two under the
+    package's lock, with no read of the patient. Another organization's
+    patient, a missing one or another patient of ours with this package is
+    refused on the package, and leaks nothing; without a package the patient
+    is looked up as any key is."""
+    package = link(2, "200.00")
+    client = api_client(bob)
+
+    def book(patient_id: int, **extra: object):
+        body = {"patient": patient_id, "professional": therapist.pk, "start": at(16, 9).isoformat(),
+                "services": [{"service": physio_service.pk}], **extra}  # fmt: skip
+        return client.post("/api/v1/appointments/", body, format="json")
+
+    for patient_id in (foreign_patient_b.pk, 999_999):
+        refused = book(patient_id, patient_package=package.pk)
+        assert (refused.status_code, list(refused.json()["fields"])) == (400, ["patient_package"]), patient_id
+        assert str(foreign_patient_b.full_name) not in refused.content.decode()
+        missing = book(patient_id)
+        assert missing.json()["fields"] == {"patient": [f'Invalid pk "{patient_id}" - object does not exist.']}
+    with scopes_disabled():
+        assert not Appointment.objects.exists()
+    with CaptureQueriesContext(connection) as booking:
+        assert book(patient.pk, patient_package=package.pk).status_code == 201
+    assert not [q["sql"] for q in booking.captured_queries if '"patients_patient"' in q["sql"]]
+
+
+@pytest.mark.django_db
 def test_patch_can_take_the_professional_and_room_away(bob, patient, therapist, room_1, physio_service) -> None:
     client = api_client(bob)
     body = client.post(

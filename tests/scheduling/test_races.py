@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 from django.core.signals import got_request_exception
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test import Client
 from django_scopes import scopes_disabled
 from rest_framework.test import APIClient
@@ -40,6 +40,7 @@ from packages.patient_packages.ledger import package_reconcile
 from packages.patient_packages.models import LedgerEntry, PackageUsage, PatientPackage
 from patients.models import Patient
 from scheduling import recurrence, services
+from scheduling.locks import lock
 from scheduling.models import Appointment, AppointmentSeries, EvolutionNote
 from scheduling.package_sessions import sessions_reconcile
 from tests.conftest import api_client, login
@@ -673,6 +674,72 @@ def test_two_operations_at_once_on_one_appointment(clients, link, first, second)
                 f"{name}: {[r.outcome for r in replies]} left {outcome[1]}, not a serial outcome: {serial_outcomes}"
             )
     assert problems == [], "\n".join(problems)
+
+
+def _waiting_on_a_lock() -> int:
+    """Backends of this database waiting for a row lock now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attending_while_the_appointment_moves_to_another_package_debits_the_new_one(link, alice) -> None:
+    """The status change locks the appointment and its package in one
+    statement. Held up by a move to another package, it wakes to a join that
+    no longer matches (PostgreSQL checks it again on the moved row) and takes
+    the rows one by one: the new package is debited, the old one is left as
+    the move left it."""
+    old, new = link(4, "400.00"), link(4, "800.00")
+    appointment = book_session(old, start=next_start())
+    moved, commit = threading.Event(), threading.Event()
+
+    def move() -> None:
+        try:
+            with organization_scope(appointment.organization_id), transaction.atomic():
+                locked = lock(appointments=[appointment.pk], packages=[new.pk])
+                services.update(locked.appointment(appointment.pk), locked=locked, actor=alice, patient_package=new)
+                moved.set()
+                commit.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    mover = threading.Thread(target=move)
+    mover.start()
+    assert moved.wait(timeout=30)
+    attended: list[object] = []
+
+    def attend() -> None:
+        try:
+            with organization_scope(appointment.organization_id):
+                attended.append(services.appointment_set_status(appointment=appointment, status="attended",
+                                                                actor=alice, confirm_future=True))  # fmt: skip
+        except Exception as error:  # asserted below
+            attended.append(error)
+        finally:
+            connections.close_all()
+
+    attender = threading.Thread(target=attend)
+    attender.start()
+    deadline = time.monotonic() + 30
+    while _waiting_on_a_lock() == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the status change waits for the mover's lock (no fixed sleep)
+    waited = _waiting_on_a_lock()
+    commit.set()
+    mover.join(timeout=30)
+    attender.join(timeout=30)
+    assert waited == 1
+    assert len(attended) == 1, attended
+    assert isinstance(attended[0], Appointment), attended
+    current = fresh_appointment(appointment)
+    assert current is not None
+    assert (current.status, current.patient_package_id) == ("attended", new.pk)
+    assert unit_state(appointment) == (new.pk, "debited")
+    assert balances(old) == (0, 0, D("400.00"))
+    assert balances(new) == (0, 1, D("600.00"))
+    assert_reconciled(old, new)
 
 
 # 10. Entry points the pairs above leave out: a recurring series, "this and

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.tenancy import organization_scope
 from scheduling import services
+from tests.ledger.conftest import book_session
 from tests.scheduling.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -58,9 +59,8 @@ def test_booking_against_a_package_and_attending_it(patient, link, physio_servic
     ]
     assert _statements(attending) == [
         "SAVEPOINT",
-        "SELECT FOR NO KEY UPDATE scheduling_appointment",  # the lock order: appointment,
-        "SELECT FOR NO KEY UPDATE patient_packages_patientpackage",  # package,
-        "SELECT FOR NO KEY UPDATE patient_packages_packageusage",  # unit
+        "SELECT FOR NO KEY UPDATE scheduling_appointment",  # the lock order: appointment and package together,
+        "SELECT FOR NO KEY UPDATE patient_packages_packageusage",  # then the unit
         "UPDATE scheduling_appointment",
         "INSERT scheduling_historicalappointment",
         "UPDATE patient_packages_packageusage",
@@ -68,6 +68,16 @@ def test_booking_against_a_package_and_attending_it(patient, link, physio_servic
         "INSERT patient_packages_ledgerentry",
         "RELEASE",
     ]
+
+
+def test_one_appointment_and_its_package_are_locked_in_one_statement_in_the_lock_order(patient, link, alice) -> None:
+    appointment = book_session(link(4, "400.00"), start=at(1, 9))
+    with organization_scope(patient.organization_id), CaptureQueriesContext(connection) as attending:
+        services.appointment_set_status(appointment=appointment, status="attended", actor=alice)
+    lock = attending.captured_queries[1]["sql"]
+    # PostgreSQL locks a join's rows in the order of its OF list: the appointment, then its package.
+    assert lock.endswith('FOR NO KEY UPDATE OF "scheduling_appointment", "patient_packages_patientpackage"'), lock
+    assert ' INNER JOIN "patient_packages_patientpackage" ' in lock
 
 
 def test_booking_a_session_to_come_writes_its_reminders_in_one_statement(patient, physio_service, alice) -> None:
