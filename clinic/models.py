@@ -368,12 +368,14 @@ class MemberEventKind(models.TextChoices):
     DEACTIVATED = "deactivated", _("Deactivated")
     REACTIVATED = "reactivated", _("Reactivated")
     LOGGED_OUT = "logged_out", _("Logged out everywhere")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
 
 
 class MemberEvent(TenantModel):
     """What happened to a person of the team, by whom and when: invited, joined,
     a role changed in a clinic (from → to; empty: no access), deactivated,
-    reactivated. Written by `clinic.team` in the same transaction; append-only."""
+    reactivated, logged out everywhere, one API token revoked (its name).
+    Written by `clinic.team` in the same transaction; append-only."""
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="member_events", verbose_name=_("person"))
     actor = models.ForeignKey(
@@ -385,6 +387,8 @@ class MemberEvent(TenantModel):
     )
     role_before = models.CharField(_("role before"), max_length=20, choices=Role.choices, blank=True)
     role_after = models.CharField(_("role after"), max_length=20, choices=Role.choices, blank=True)
+    # What the event was about when it is not a role: the revoked token's name.
+    detail = models.CharField(_("detail"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     objects = ScopedManager(  # type: ignore[misc]

@@ -42,9 +42,9 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from clinic import sessions, tokens
-from clinic.errors import PermissionDenied, ValidationFailed
+from clinic.errors import NotFound, PermissionDenied, ValidationFailed
 from clinic.jobs import enqueue
-from clinic.models import Clinic, MemberEvent, MemberEventKind, Membership, MemberStatus, Role, User
+from clinic.models import ApiToken, Clinic, MemberEvent, MemberEventKind, Membership, MemberStatus, Role, User
 from clinic.permissions import Perm, membership_has_perm
 from clinic.transactions import entry_point, require_transaction
 
@@ -168,13 +168,13 @@ def _require_access_powers(member: User, powers: TeamPowers) -> None:
 
 def _event(
     *, user: User, actor: User | None, kind: MemberEventKind, clinic: Clinic | None = None,
-    role_before: str = "", role_after: str = "",
+    role_before: str = "", role_after: str = "", detail: str = "",
 ) -> MemberEvent:  # fmt: skip
     if user.organization_id is None:
         raise ValueError("a team event needs the person's organization")
     return MemberEvent.objects.create(
         organization_id=user.organization_id, user=user, actor=actor, kind=kind, clinic=clinic,
-        role_before=role_before or "", role_after=role_after or "",
+        role_before=role_before or "", role_after=role_after or "", detail=detail,
     )  # fmt: skip
 
 
@@ -452,17 +452,25 @@ def _log_out_everywhere(member: User) -> int:
     return sessions.sessions_end(user=member) + tokens.tokens_revoke_all(user=member)
 
 
-@entry_point
-def member_log_out_everywhere(*, actor: User, user: User) -> User:
-    """Log the person out of every browser and revoke their API tokens (a
-    lost phone, a computer left logged in): they keep their access and log
-    in again. Who may deactivate them may do this."""
+def _locked_for_access(actor: User, user: User) -> tuple[User, User]:
+    """The actor and the member, locked, when the actor may end some of the
+    member's access: who may deactivate them, and never themselves (their
+    own is on "Your access")."""
     locked_actor, member, powers = _locked_actor_and_member(actor, user)
     if member.pk == locked_actor.pk:
         raise ValidationFailed(
             _("To log yourself out elsewhere, open “Your access” in your account menu."), code="self_log_out"
         )
     _require_access_powers(member, powers)
+    return locked_actor, member
+
+
+@entry_point
+def member_log_out_everywhere(*, actor: User, user: User) -> User:
+    """Log the person out of every browser and revoke their API tokens (a
+    lost phone, a computer left logged in): they keep their access and log
+    in again. Who may deactivate them may do this."""
+    locked_actor, member = _locked_for_access(actor, user)
     if not _log_out_everywhere(member):
         # Nothing was open (they logged out meanwhile, or the page was old):
         # said, and not recorded as if something had ended.
@@ -472,6 +480,23 @@ def member_log_out_everywhere(*, actor: User, user: User) -> User:
         )
     _event(user=member, actor=locked_actor, kind=MemberEventKind.LOGGED_OUT)
     return member
+
+
+@entry_point
+def member_token_revoke(*, actor: User, user: User, token_id: int) -> ApiToken:
+    """Revoke one API token of the person (a program that should no longer
+    connect as them, a key that leaked): their browsers and other tokens
+    stay. Who may log them out may do this."""
+    locked_actor, member = _locked_for_access(actor, user)
+    try:
+        token = tokens.token_revoke(user=member, token_id=token_id)
+    except NotFound:
+        raise ValidationFailed(
+            _("This token was revoked already (by its owner, or meanwhile): the list is up to date."),
+            code="token_gone",
+        ) from None
+    _event(user=member, actor=locked_actor, kind=MemberEventKind.TOKEN_REVOKED, detail=token.name)
+    return token
 
 
 @entry_point

@@ -7,6 +7,7 @@ organization answers 404 like a missing one (`get_member_for_user`).
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -212,6 +213,15 @@ def member_log_out(request: HttpRequest, user_id: int) -> HttpResponse:
     return _member_action(
         request, user_id, team.member_log_out_everywhere,
         _("%(name)s was logged out of every browser and their API tokens were revoked."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def member_token_revoke(request: HttpRequest, user_id: int, token_id: int) -> HttpResponse:
+    return _member_action(
+        request, user_id, functools.partial(team.member_token_revoke, token_id=token_id),
+        _("An API token of %(name)s was revoked: programs using it can no longer connect."),
     )  # fmt: skip
 
 

@@ -52,11 +52,13 @@ def token_for_key(key: str) -> ApiToken | None:
     return token
 
 
-def token_revoke(*, user: User, token_id: int) -> None:
-    """Revoke one of `user`'s own tokens; another's reads as missing."""
-    deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
-    if not deleted:
+def token_revoke(*, user: User, token_id: int) -> ApiToken:
+    """Revoke one of `user`'s tokens (the revoked row is returned, for its
+    name); another's reads as missing, and so does one revoked meanwhile."""
+    token = ApiToken.objects.filter(user=user, pk=token_id).first()
+    if token is None or not ApiToken.objects.filter(pk=token.pk).delete()[0]:
         raise NotFound()
+    return token
 
 
 def tokens_revoke_all(*, user: User) -> int:

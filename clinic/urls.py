@@ -53,6 +53,11 @@ urlpatterns = [
     path("settings/team/<int:user_id>/deactivate/", team_views.member_deactivate, name="settings-team-deactivate"),
     path("settings/team/<int:user_id>/reactivate/", team_views.member_reactivate, name="settings-team-reactivate"),
     path("settings/team/<int:user_id>/log-out/", team_views.member_log_out, name="settings-team-log-out"),
+    path(
+        "settings/team/<int:user_id>/tokens/<int:token_id>/revoke/",
+        team_views.member_token_revoke,
+        name="settings-team-token-revoke",
+    ),
     path("settings/team/<int:user_id>/resend/", team_views.member_resend_invitation, name="settings-team-resend"),
     path("settings/catalog/", package_views.catalog_settings, name="catalog-settings"),
     path("settings/professionals/", resource_views.professional_list, name="settings-professional-list"),

@@ -154,6 +154,7 @@ def test_an_owner_logs_a_member_out_everywhere_who_then_manages_their_own_access
     from clinic import tokens
 
     tokens.token_issue(user=bob, name="Zapier")
+    tokens.token_issue(user=bob, name="Old script")
     phone_context = english.browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     try:
         phone = _page(phone_context, live_server)
@@ -163,7 +164,23 @@ def test_an_owner_logs_a_member_out_everywhere_who_then_manages_their_own_access
         owner.goto(owner.base_url + f"/settings/team/{bob.pk}/")
         expect(owner.get_by_test_id("open-sessions")).to_have_text("1")
         expect(owner.get_by_test_id("api-tokens")).to_contain_text("Zapier")
+        owner.screenshot(path=str(screenshot_dir / "team-member-tokens.png"), full_page=True)
+        owner.set_viewport_size({"width": 390, "height": 844})
+        owner.screenshot(path=str(screenshot_dir / "team-member-tokens-390.png"), full_page=True)
+        owner.set_viewport_size({"width": 1366, "height": 900})
+        # One token first (a script that should no longer connect): the rest stays.
         asked: list[str] = []
+        owner.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+        owner.get_by_test_id("api-tokens").locator("div", has_text="Old script").get_by_test_id(
+            "member-token-revoke"
+        ).click()
+        expect(owner.get_by_text(f"An API token of {bob} was revoked")).to_be_visible()
+        assert asked == ["Revoke the token “Old script”? The program that uses it can no longer connect."]
+        expect(owner.get_by_test_id("api-tokens")).not_to_contain_text("Old script")
+        expect(owner.get_by_test_id("api-tokens")).to_contain_text("Zapier")
+        expect(owner.get_by_test_id("member-history")).to_contain_text("API token “Old script” revoked")
+        expect(owner.get_by_test_id("open-sessions")).to_have_text("1")
+        asked.clear()
         owner.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
         owner.get_by_test_id("member-log-out").click()
         expect(owner.get_by_text("was logged out of every browser")).to_be_visible()

@@ -128,6 +128,52 @@ def test_another_organizations_member_cannot_be_logged_out(alice, charlie, passw
 
 
 @pytest.mark.django_db
+def test_an_owner_revokes_one_token_of_a_member_and_leaves_the_rest(alice, bob, password) -> None:
+    browser = _log_in("bob", password)
+    zapier, zapier_key = tokens.token_issue(user=bob, name="Zapier")
+    _sheet, sheet_key = tokens.token_issue(user=bob, name="Planilha")
+    owner = _log_in("alice", password)
+    page = owner.get(f"/settings/team/{bob.pk}/").content.decode()
+    assert page.count('data-testid="member-token-revoke"') == 2
+    assert "Revoke the token “Zapier”?" in page
+    url = f"/settings/team/{bob.pk}/tokens/{zapier.pk}/revoke/"
+    response = owner.post(url, follow=True)
+    html = response.content.decode()
+    assert "An API token of" in html
+    assert "was revoked" in html
+    assert Client(HTTP_AUTHORIZATION=f"Token {zapier_key}").get("/api/v1/clinics/").status_code == 401
+    assert Client(HTTP_AUTHORIZATION=f"Token {sheet_key}").get("/api/v1/clinics/").status_code == 200
+    assert _logged_in(browser)  # one token, nothing else
+    assert [t.name for t in response.context["api_tokens"]] == ["Planilha"]
+    assert "API token “Zapier” revoked" in html  # the history
+    again = owner.post(url, follow=True).content.decode()  # a page left open
+    assert "This token was revoked already" in again
+    with scopes_disabled():
+        assert list(bob.member_events.filter(kind=MemberEventKind.TOKEN_REVOKED, actor=alice).values_list(
+            "detail", flat=True)) == ["Zapier"]  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_token_is_revoked_only_by_who_may_log_its_user_out(alice, bob, charlie, password) -> None:
+    alices, alices_key = tokens.token_issue(user=alice, name="Planilha")
+    charlies, charlies_key = tokens.token_issue(user=charlie, name="Outra")
+    assert 'data-testid="member-token-revoke"' not in login(alice).get(f"/settings/team/{alice.pk}/").content.decode()
+    assert login(bob).post(f"/settings/team/{alice.pk}/tokens/{alices.pk}/revoke/").status_code in (302, 403)
+    own = login(alice).post(f"/settings/team/{alice.pk}/tokens/{alices.pk}/revoke/", follow=True)
+    assert "open “Your access”" in own.content.decode()  # your own are on Your access
+    assert login(alice).post(f"/settings/team/{charlie.pk}/tokens/{charlies.pk}/revoke/").status_code == 404
+    # Another person's token through a member's address reads as revoked, and stays.
+    mixed = login(alice).post(f"/settings/team/{bob.pk}/tokens/{charlies.pk}/revoke/", follow=True)
+    assert "This token was revoked already" in mixed.content.decode()
+    assert "Outra" not in mixed.content.decode()
+    for key in (alices_key, charlies_key):
+        assert Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/clinics/").status_code == 200
+    with scopes_disabled():
+        assert ApiToken.objects.filter(pk__in=[alices.pk, charlies.pk]).count() == 2
+        assert not bob.member_events.filter(kind=MemberEventKind.TOKEN_REVOKED).exists()
+
+
+@pytest.mark.django_db
 def test_your_access_lists_your_tokens_and_revokes_them(alice, bob, password) -> None:
     mine, key = tokens.token_issue(user=alice, name="Planilha")
     bobs, bobs_key = tokens.token_issue(user=bob, name="Zapier")
