@@ -189,3 +189,60 @@ def test_logging_a_member_out_everywhere_while_they_log_in_and_manage_their_acce
         assert (token_works == 200) == ApiToken.objects.filter(digest=tokens.digest(new_key)).exists()
         assert (newcomer.get("/").status_code == 200) == (newcomer.session.session_key in left_sessions)
         assert owners.get("/").status_code == 200  # the owner's own session stays
+
+
+def test_an_owner_revoking_one_token_while_the_member_and_another_owner_end_it(tenant_a) -> None:
+    """An owner revokes one of a member's tokens on the member's page at the
+    same instant as the member revokes it on *Your access*, a program uses
+    it, and a second owner logs the member out everywhere (every one of
+    these locks the member's row or deletes the token). Nothing answers 500;
+    the token is gone; it is recorded as revoked by the owner at most once,
+    and only when the owner's revocation is the one that found it. Three rounds."""
+    from django.test import Client
+    from django_scopes import scopes_disabled
+
+    from clinic.models import MemberEvent, MemberEventKind
+
+    def revocations() -> list[tuple[str, int | None]]:
+        with scopes_disabled():
+            events = MemberEvent.objects.filter(user=member, kind=MemberEventKind.TOKEN_REVOKED).order_by("pk")
+            return list(events.values_list("detail", "actor_id"))
+
+    owner = make_member(tenant_a, "racing-owner-1", Role.OWNER, tenant_a.central)
+    second = make_member(tenant_a, "racing-owner-2", Role.OWNER, tenant_a.central)
+    member = make_member(tenant_a, "racing-member-2", Role.RECEPTIONIST)
+    for _round in range(3):
+        owners, seconds, laptop = Client(), Client(), Client()
+        owners.force_login(owner)
+        seconds.force_login(second)
+        laptop.force_login(member)
+        token, key = tokens.token_issue(user=member, name="Zapier")
+        _other, other_key = tokens.token_issue(user=member, name="Planilha")
+        before = revocations()
+
+        def work(
+            i: int, token_id: int = token.pk, key: str = key, clients: tuple[Client, ...] = (owners, laptop, seconds)
+        ) -> object:
+            owners, laptop, seconds = clients
+            if i == 0:
+                response = owners.post(f"/settings/team/{member.pk}/tokens/{token_id}/revoke/", follow=True)
+                html = response.content.decode()
+                return response.status_code, "was revoked:" in html, "revoked already" in html
+            if i == 1:
+                return laptop.post(f"/accounts/access/tokens/{token_id}/revoke/").status_code
+            if i == 2:
+                return APIClient(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/clinics/").status_code
+            return seconds.post(f"/settings/team/{member.pk}/log-out/").status_code
+
+        results = run_concurrently(work, 4)
+        assert isinstance(results[0], tuple), results
+        status, revoked, already = results[0]
+        assert status == 200, results
+        assert revoked != already, results  # one message: it revoked, or found it gone
+        # Your access: revoked (302), found it gone (404), or logged out by the owner first (302 to login).
+        assert _status(results[1]) in (302, 404), results
+        assert _status(results[2]) in (200, 401), results
+        assert _status(results[3]) == 302, results
+        assert not ApiToken.objects.filter(pk=token.pk).exists()
+        assert APIClient(HTTP_AUTHORIZATION=f"Token {other_key}").get("/api/v1/clinics/").status_code == 401
+        assert revocations()[len(before) :] == ([("Zapier", owner.pk)] if revoked else []), results
