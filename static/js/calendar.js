@@ -281,6 +281,11 @@
     },
     eventDrop: move,
     eventResize: move,
+    // While events or columns load (after a save, a move, a filter), the
+    // calendar is busy: assistive technology waits, and so do the tests.
+    loading: function (isLoading) {
+      element.setAttribute("aria-busy", isLoading ? "true" : "false");
+    },
     windowResize: function (arg) {
       // Crossing the phone breakpoint changes what the toolbar offers.
       const wanted = layout();

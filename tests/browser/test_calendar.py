@@ -176,16 +176,26 @@ def drag_event(page, event, day: dt.date, time: str) -> None:
     """Drag `event` by its first half hour onto the slot at `time` of `day`
     with real mouse moves (FullCalendar starts a drag only after the pointer
     has travelled a few pixels with the button down)."""
-    source = event.bounding_box()
     column = page.locator(f".fc-timegrid-col[data-date='{day.isoformat()}']").bounding_box()
     row = page.locator(f".fc-timegrid-slot-lane[data-time='{time}']").bounding_box()
-    assert source
     assert column
     assert row
+    drag_onto(page, event, column["x"] + column["width"] / 2, row["y"] + 6)
+
+
+def drag_onto(page, event, x: float, y: float) -> None:
+    """Press `event` by its top and move it onto the point (x, y), once the
+    calendar can be dragged: a closed modal's backdrop fades out after the
+    modal (a press on it drags nothing), and a refetch ending mid-drag
+    redraws the event under the mouse."""
+    expect(page.locator(".modal-backdrop")).to_have_count(0)
+    expect(page.get_by_test_id("calendar")).to_have_attribute("aria-busy", "false")
+    source = event.bounding_box()
+    assert source
     page.mouse.move(source["x"] + source["width"] / 2, source["y"] + 6)
     page.mouse.down()
     page.mouse.move(source["x"] + source["width"] / 2, source["y"] + 20, steps=5)
-    page.mouse.move(column["x"] + column["width"] / 2, row["y"] + 6, steps=20)
+    page.mouse.move(x, y, steps=20)
     expect(page.locator(".fc-event-mirror")).to_have_count(1)
     page.mouse.up()
 
@@ -315,15 +325,7 @@ def point_in(page, target, time: str) -> tuple[float, float]:
 
 def drag_to(page, event, target, time: str) -> None:
     """Drag `event` by its top onto the slot at `time` of the column `target`."""
-    source = event.bounding_box()
-    assert source
-    x, y = point_in(page, target, time)
-    page.mouse.move(source["x"] + source["width"] / 2, source["y"] + 6)
-    page.mouse.down()
-    page.mouse.move(source["x"] + source["width"] / 2, source["y"] + 20, steps=5)
-    page.mouse.move(x, y, steps=20)
-    expect(page.locator(".fc-event-mirror")).to_have_count(1)
-    page.mouse.up()
+    drag_onto(page, event, *point_in(page, target, time))
 
 
 def two_professionals(day: dt.date):
@@ -368,6 +370,9 @@ def test_receptionist_books_in_a_professionals_column_moves_it_to_another_and_un
     modal.get_by_test_id("patient-new").click()
     quick = modal.get_by_test_id("patient-new-form")
     expect(quick.locator("#id_new_patient-full_name")).to_have_value("Helena Prado")
+    # The cursor moves to the name once htmx settles the form: typing before
+    # that moment could land in the name instead of the field filled next.
+    expect(quick.locator("#id_new_patient-full_name")).to_be_focused()
     expect(quick.locator("#id_new_patient-professional")).to_have_value(str(ana.pk))
     quick.locator("#id_new_patient-mobile").fill("123")
     quick.locator("#id_new_patient-email").fill("helena@")
