@@ -230,12 +230,24 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it ends, not when it starts: a worker killed
+# in the middle leaves it to be delivered again. A pool process killed (the
+# OOM killer) hands it back at once (reject on worker lost, else Celery would
+# acknowledge it as failed); a whole worker killed leaves it unacknowledged
+# in Redis, and another worker takes it back after the visibility timeout,
+# which must stay longer than any task runs or waits for a retry (retry
+# backoffs end at 600 s).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 # A broker that does not answer fails the send at once; the task stays in the
 # outbox (clinic.jobs) and the relay sends it when the broker is back.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "relay-outbox": {"task": "clinic.tasks.relay_outbox", "schedule": 60.0},
     # Monthly packages start their new cycle early on the 1st; the job runs

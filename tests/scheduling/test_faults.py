@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -183,6 +185,70 @@ def test_a_rolled_back_transaction_leaves_no_outbox_message(broker_on) -> None:
     with pytest.raises(RuntimeError, match="rollback"):
         book_and_fail()
     assert not OutboxMessage.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_task_leaves_nothing_half_done_and_the_task_runs_again_once(broker_on, tmp_path) -> None:
+    """Real `celery worker` processes on the test database: the pool process
+    running the task is killed, then the whole worker, each in the middle of
+    the task's transaction; a new worker finishes it, once."""
+    from django.contrib.auth import get_user_model
+
+    from tests.scheduling.worker_tasks import write_two_users
+
+    users = get_user_model().objects.filter(username__in=["first-half", "second-half"])
+    with transaction.atomic():
+        jobs.enqueue(write_two_users, str(tmp_path), 2)
+    [message] = OutboxMessage.objects.all()
+    assert message.sent_at is not None
+
+    worker = _start_worker(broker_on)
+    try:
+        wait_until(lambda: (tmp_path / "run-1").exists(), what="first run")
+        os.kill(int((tmp_path / "run-1").read_text()), signal.SIGKILL)  # the pool process (the OOM killer)
+        # Handed back at once (reject on worker lost) and run again by a new pool process.
+        wait_until(lambda: (tmp_path / "run-2").exists(), what="second run")
+        assert not users.exists()  # the killed run's first write was rolled back
+        os.killpg(worker.pid, signal.SIGKILL)  # now the whole worker, with its task unacknowledged
+        worker.wait()
+        assert not users.exists()
+        message.refresh_from_db()
+        assert message.done_at is None
+
+        # The next worker takes the unacknowledged task back after the visibility timeout.
+        worker = _start_worker(broker_on, visibility_timeout=1)
+        wait_until(lambda: OutboxMessage.objects.filter(pk=message.pk, done_at__isnull=False).exists(), what="task")
+        wait_until(lambda: broker_on_queue_empty(broker_on, app.conf.task_default_queue), what="queue")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert sorted(users.values_list("username", flat=True)) == ["first-half", "second-half"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run-1", "run-2", "run-3"]
+
+
+def _start_worker(broker: RedisServer, visibility_timeout: int = 3600) -> subprocess.Popen[bytes]:
+    """`celery worker` (prefork, one pool process) on this test's database and broker."""
+    from django.conf import settings
+    from django.db import connection
+
+    database = connection.settings_dict
+    url = (
+        f"postgres://{quote(database['USER'] or '')}:{quote(database['PASSWORD'] or '')}"
+        f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    env = {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings_test", "DATABASE_URL": url,
+        "REDIS_URL": broker.url, "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout),
+    }  # fmt: skip
+    command = [
+        str(Path(sys.executable).parent / "celery"), "-A", "clinic", "worker", "-I", "tests.scheduling.worker_tasks",
+        "--pool", "prefork", "--concurrency", "1", "-Q", app.conf.task_default_queue, "--loglevel", "WARNING",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    return subprocess.Popen(  # noqa: S603  (our own interpreter's celery)
+        command, env=env, cwd=settings.BASE_DIR, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def _registration_url(owner) -> str:
