@@ -332,7 +332,7 @@ class AppointmentStatusViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         current = self.get_object()
-        payload = self.get_serializer(current, data=request.data, partial=True)
+        payload = self.get_serializer(current, data=request.data, partial=kwargs.get("partial", False))
         payload.is_valid(raise_exception=True)
         data = {
             "code": current.code,

@@ -127,6 +127,22 @@ def test_statuses_endpoint_lists_builtins_and_custom(alice, bob) -> None:
 
 
 @pytest.mark.django_db
+def test_a_status_is_replaced_by_put_and_changed_by_patch(alice) -> None:
+    client = api_client(alice)
+    created = client.post("/api/v1/appointment-statuses/", {"code": "no_show_paid", "name": "Falta"}, format="json")
+    url = f"/api/v1/appointment-statuses/{created.json()['id']}/"
+    response = client.put(url, {"code": "no_show_paid"}, format="json")  # PUT is the whole status: its name is missing
+    assert (response.status_code, list(response.json()["fields"])) == (400, ["name"])
+    response = client.put(url, {}, format="json")
+    assert (response.status_code, sorted(response.json()["fields"])) == (400, ["code", "name"])
+    assert client.get(url).json()["name"] == "Falta"
+    response = client.patch(url, {"name": "Falta cobrada"}, format="json")
+    assert (response.status_code, response.json()["name"]) == (200, "Falta cobrada")
+    response = client.put(url, {"code": "no_show_paid", "name": "Falta paga", "debits": True}, format="json")
+    assert (response.status_code, response.json()["name"], response.json()["debits"]) == (200, "Falta paga", True)
+
+
+@pytest.mark.django_db
 def test_another_organizations_appointments_are_404(alice, charlie, foreign_patient_b) -> None:
     foreign = make_appointment(foreign_patient_b)
     client = api_client(alice)
