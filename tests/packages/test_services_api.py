@@ -120,7 +120,7 @@ def test_patch_is_active_deactivates_and_reactivates(alice, catalog) -> None:
 @pytest.mark.django_db
 def test_unsharing_a_service_that_shared_templates_use_is_refused(alice, catalog) -> None:
     response = api_client(alice).patch(f"/api/v1/services/{catalog.physio.pk}/", {"is_shared": False})
-    assert response.status_code == 400
+    assert (response.status_code, response.json()["code"]) == (400, "service_in_use")
     assert response.json()["fields"] == {
         "is_shared": ["Other clinics or shared package templates use this service: Physio 10."]
     }

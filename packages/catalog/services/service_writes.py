@@ -76,15 +76,11 @@ def service_update(
     require_owner(service, clinic)
     if service.is_shared and not is_shared:
         needed_by = selectors.templates_needing_shared_service(service)
-        if needed_by:
-            raise ValidationFailed(
-                fields={
-                    "is_shared": [
-                        _("Other clinics or shared package templates use this service: %(names)s.")
-                        % {"names": ", ".join(needed_by)}
-                    ]
-                }
-            )
+        if needed_by:  # the service's state refuses it, not the request: service_in_use, on the field
+            message = _("Other clinics or shared package templates use this service: %(names)s.") % {
+                "names": ", ".join(needed_by)
+            }
+            raise ServiceInUse(message, fields={"is_shared": [message]})
     service.name = name.strip()
     service.code = code.strip().upper()
     service.price = money.money(price, field="price")
