@@ -7,6 +7,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -104,4 +105,41 @@ class PostgresServer:
 
     def remove(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop", check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PgBouncer:
+    """PgBouncer in transaction pooling in front of one database, logging in
+    to it as `user`, with `pool_size` server connections for all its clients."""
+
+    def __init__(self, *, host: str, port: int, database: str, user: str, pool_size: int = 1) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="clinic-pgbouncer-"))
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []  # it refuses root
+        if self.as_user:
+            shutil.chown(self.dir, "postgres")
+        (self.dir / "pgbouncer.ini").write_text(
+            f"[databases]\nclinic = host={host} port={port} dbname={database} user={user}\n"
+            f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = any\npool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 20\n"
+            f"ignore_startup_parameters = extra_float_digits,options\nlogfile = {self.dir}/pgbouncer.log\n"
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> PgBouncer:
+        command = [*self.as_user, shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(self.dir / "pgbouncer.ini")]
+        self.process = subprocess.Popen(  # noqa: S603
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        wait_until(self.listens, what="pgbouncer")
+        return self
+
+    def listens(self) -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self) -> None:
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGKILL)  # runuser's child too
+            self.process.wait()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -14,13 +14,28 @@ query). A rollback may undo a `set_config` made inside the transaction, so
 after one the connection is told again. Superusers and roles with BYPASSRLS
 are not subject to the policies (the test suite's `postgres` is one; the RLS
 test switches to a plain role).
+
+Behind a pool that hands the server connection to another client between
+transactions (PgBouncer's transaction pooling; the database setting
+`POOL_MODE: "transaction"`, `DATABASE_POOL_MODE` in the environment), a
+session setting would follow the server connection to that other client.
+The setting is then transaction-local (`set_config(..., true)`) and travels
+with the statement it is for: a statement that runs on its own (autocommit)
+is sent as one query with it, `SELECT set_config(...); <statement>`, which
+PostgreSQL runs as one transaction and the pool on one server connection;
+in a transaction, its first statement under a scope carries it. This needs
+client-side parameter binding (Django's default: the simple query protocol,
+which allows two statements in one query) and no server-side cursors.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.db.backends.postgresql import base
 from django_scopes import get_scope
 
@@ -29,6 +44,8 @@ ALL = "*"
 # Django's own transaction statements run as they are (one may be sent in a
 # transaction that an error aborted, where nothing else can run).
 _TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+# What `scope_setting` can say: ids, "*", or nothing (safe to write into a query as it is).
+_SETTING_VALUE = re.compile(r"[0-9,]*|\*")
 
 
 def scope_setting() -> str:
@@ -45,8 +62,13 @@ def scope_setting() -> str:
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.rls_told: str | None = None  # None: unknown, tell it before the next statement
-        self.execute_wrappers.append(self._tell_scope)
+        # What the connection (session pooling) or the current transaction
+        # (transaction pooling) was told; None: unknown, tell it again.
+        self.rls_told: str | None = None
+        self.per_transaction = self.settings_dict.get("POOL_MODE", "session") == "transaction"
+        if self.per_transaction and self.settings_dict["OPTIONS"].get("server_side_binding"):
+            raise ImproperlyConfigured("POOL_MODE 'transaction' needs client-side binding (no server_side_binding)")
+        self.execute_wrappers.append(self._tell_transaction if self.per_transaction else self._tell_scope)
 
     def _tell_scope(
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
@@ -54,17 +76,48 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if not sql[:24].lstrip().upper().startswith(_TRANSACTION_CONTROL):
             wanted = scope_setting()
             if wanted != self.rls_told:
-                with self.connection.cursor() as cursor:  # a plain cursor, whatever kind the statement's is
-                    cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, wanted])
-                self.rls_told = wanted
+                self._set(wanted, local=False)
         return execute(sql, params, many, context)
+
+    def _tell_transaction(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
+        if sql[:24].lstrip().upper().startswith(_TRANSACTION_CONTROL):
+            return execute(sql, params, many, context)
+        wanted = scope_setting()
+        # A statement on its own starts a transaction that was told nothing.
+        if wanted == ("" if self.autocommit else self.rls_told):
+            return execute(sql, params, many, context)
+        if many:  # executemany sends each row on its own: the setting goes first, in a transaction
+            if self.autocommit:
+                with transaction.atomic(using=self.alias):
+                    return self._tell_transaction(execute, sql, params, many, context)
+            self._set(wanted, local=True)
+            return execute(sql, params, many, context)
+        if not _SETTING_VALUE.fullmatch(wanted):
+            raise ValueError(f"not a scope setting: {wanted!r}")
+        result = execute(f"SELECT set_config('{SETTING}', '{wanted}', true); {sql}", params, many, context)
+        context["cursor"].cursor.nextset()  # the statement's own result
+        if not self.autocommit:
+            self.rls_told = wanted
+        return result
+
+    def _set(self, wanted: str, *, local: bool) -> None:
+        with self.connection.cursor() as cursor:  # a plain cursor, whatever kind the statement's is
+            cursor.execute("SELECT set_config(%s, %s, %s)", [SETTING, wanted, local])
+        self.rls_told = wanted
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         self.rls_told = None
         return super().get_new_connection(conn_params)
 
+    def _commit(self) -> None:
+        if self.per_transaction:
+            self.rls_told = ""  # a transaction-local setting ends with its transaction
+        super()._commit()  # type: ignore[misc]
+
     def _rollback(self) -> None:
-        self.rls_told = None
+        self.rls_told = "" if self.per_transaction else None
         super()._rollback()  # type: ignore[misc]
 
     def _savepoint_rollback(self, sid: str) -> None:

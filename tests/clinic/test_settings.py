@@ -69,3 +69,16 @@ def test_settings_follow_the_environment() -> None:
         "clinic.cache.FailoverRedisCache",
         "America/Sao_Paulo",
     ]
+
+
+def test_transaction_pooling_is_a_setting_of_the_database() -> None:
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(json.dumps([d.get('POOL_MODE'), d.get('DISABLE_SERVER_SIDE_CURSORS', False)]))"
+    )
+    assert json.loads(_run(["-c", code], PRODUCTION_ENV).stdout) == [None, False]
+    pooled = {**PRODUCTION_ENV, "DATABASE_POOL_MODE": "transaction"}
+    assert json.loads(_run(["-c", code], pooled).stdout) == ["transaction", True]
+    result = _run(["-c", code], {**PRODUCTION_ENV, "DATABASE_POOL_MODE": "statement"})
+    assert result.returncode != 0
+    assert "DATABASE_POOL_MODE is 'session' or 'transaction'" in result.stderr
