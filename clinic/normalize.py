@@ -23,6 +23,12 @@ def document_key(document: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", document).upper()
 
 
+def code_key(text: str) -> str:
+    """A code as it is kept: trimmed, in capitals letter by letter, so that it
+    keeps its length ("ß" stays "ß" rather than becoming "SS"): " fis-ß1 " -> "FIS-ß1"."""
+    return "".join(upper if len(upper := char.upper()) == 1 else char for char in text.strip())
+
+
 def digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 

@@ -93,6 +93,17 @@ def test_duplicate_name_or_code_in_the_clinic_is_refused(alice, catalog) -> None
 
 
 @pytest.mark.django_db
+def test_a_code_in_capitals_keeps_its_length(alice, catalog) -> None:
+    """As long as the schema allows (30), though "ß" in capitals is "SS"."""
+    code = " straße-" + "ß" * 22 + " "
+    client = api_client(alice)
+    response = client.post("/api/v1/services/", {"name": "Massage", "code": code, "price": "1.00"}, format="json")
+    assert (response.status_code, response.json()["code"]) == (201, "STRAßE-" + "ß" * 22)
+    url = f"/api/v1/services/{response.json()['id']}/"
+    assert client.patch(url, {"code": "ßa" * 15}, format="json").json()["code"] == "ßA" * 15
+
+
+@pytest.mark.django_db
 def test_the_same_code_may_exist_in_another_clinic(alice, tenant_a, catalog) -> None:
     response = api_client(alice).post(
         "/api/v1/services/",

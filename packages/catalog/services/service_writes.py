@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from clinic import money
+from clinic import money, normalize
 from clinic.errors import ValidationFailed, full_clean, model_errors, raise_if
 from clinic.models import Clinic, Professional
 from packages.catalog import selectors
@@ -34,7 +34,7 @@ def service_create(
         organization_id=clinic.organization_id,
         clinic=clinic,
         name=name.strip(),
-        code=code.strip().upper(),
+        code=normalize.code_key(code),
         price=money.money(price, field="price"),
         duration_minutes=duration_minutes,
         is_shared=is_shared,
@@ -82,7 +82,7 @@ def service_update(
             }
             raise ServiceInUse(message, fields={"is_shared": [message]})
     service.name = name.strip()
-    service.code = code.strip().upper()
+    service.code = normalize.code_key(code)
     service.price = money.money(price, field="price")
     service.duration_minutes = duration_minutes
     service.is_shared = is_shared
@@ -138,9 +138,10 @@ def service_check(*, clinic: Clinic, data: Mapping[str, Any], service: Service |
             except ValidationFailed as error:
                 errors.update(error.fields)
                 continue
-        elif name in ("name", "code"):
+        elif name == "code":
+            value = normalize.code_key(str(value or ""))
+        elif name == "name":
             value = str(value or "").strip()
-            value = value.upper() if name == "code" else value
         setattr(probe, name, value)
     given = [name for name in given if name not in errors]
     for name, messages in model_errors(probe, given=[*given, "clinic"]).items():
