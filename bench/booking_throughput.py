@@ -2,7 +2,7 @@
 
     scripts/with-test-services .venv/bin/python bench/booking_throughput.py
 
-Starts `gunicorn clinic.wsgi:application --workers 4 --threads 1` on a free
+Starts `gunicorn clinic.wsgi:application --workers 4 --threads 1` (`--workers N`) on a free
 loopback port (settings `clinic.settings_test`, `DEBUG=false`,
 `ALLOWED_HOSTS=127.0.0.1`, the environment's Redis, and the throwaway
 database this script creates), prepares one organization with a clinic, an
@@ -254,13 +254,13 @@ def sessions_opened() -> int:
 
 
 @contextlib.contextmanager
-def server(configuration: Configuration) -> Iterator[int]:
+def server(configuration: Configuration, workers: int) -> Iterator[int]:
     """gunicorn on a free loopback port; stopped (and waited for) on the way
     out, whatever happened. Its output goes to a file, printed if it fails."""
     port = free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
-    command += ["clinic.wsgi:application", "--workers", str(WORKERS), "--threads", "1", "--bind", f"{HOST}:{port}"]
+    command += ["clinic.wsgi:application", "--workers", str(workers), "--threads", "1", "--bind", f"{HOST}:{port}"]
     env = server_environment(configuration)
     with tempfile.TemporaryFile(mode="w+") as log:
         # The command is this script's constants and the venv's gunicorn: no outside input.
@@ -495,13 +495,15 @@ def verify(fixture: Fixture) -> list[str]:
     return problems
 
 
-def run_configuration(configuration: Configuration, fixture: Fixture, rounds: int) -> tuple[Result, Result]:
+def run_configuration(
+    configuration: Configuration, fixture: Fixture, rounds: int, workers: int
+) -> tuple[Result, Result]:
     """Warm-up, then B and A in turn, `rounds` times, on a server of its own."""
     print(f"server configuration {configuration.describe()}")
     print(f"  the server's settings: {probe_settings(configuration)}")
-    with server(configuration) as port:
+    with server(configuration, workers) as port:
         print(
-            f"  gunicorn clinic.wsgi:application --workers {WORKERS} --threads 1 --bind {HOST}:{port}; "
+            f"  gunicorn clinic.wsgi:application --workers {workers} --threads 1 --bind {HOST}:{port}; "
             f"{CLIENTS} clients, {rounds} rounds of at most {MAX_SECONDS:.0f} s per scenario"
         )
         # Warm-up: the workers' first requests load URLconfs, DRF and the ORM's caches.
@@ -528,9 +530,13 @@ def main() -> None:
         help="server configuration: the environment's CONN_MAX_AGE, CONN_MAX_AGE=60 with health checks, or both",
     )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds of B then A (default {ROUNDS})")
+    parser.add_argument(
+        "--workers", type=int, default=WORKERS,
+        help=f"gunicorn's sync workers (default {WORKERS}; {CLIENTS}: one per client, no request waits for a worker)",
+    )  # fmt: skip
     args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error("--rounds: at least 1")
+    if args.rounds < 1 or args.workers < 1:
+        parser.error("--rounds and --workers: at least 1")
     configurations = list(CONFIGURATIONS.values()) if args.connections == "both" else [CONFIGURATIONS[args.connections]]
     # Room for every configuration's bookings and warm-ups, ten sessions a package.
     bookings_per_client = len(configurations) * (args.rounds * BOOKINGS_PER_CLIENT + WARM_UP_BOOKINGS)
@@ -547,7 +553,7 @@ def main() -> None:
         sessions_opened()  # this script's one connection, for the statistics, opened before any count
         results: list[Result] = []
         for configuration in configurations:
-            results += run_configuration(configuration, fixture, args.rounds)
+            results += run_configuration(configuration, fixture, args.rounds, args.workers)
         print()
         _harness.print_table(
             ["configuration: scenario", "ops", "failed", "seconds", "ops/s", "requests/s", "pg sessions opened",
