@@ -22,17 +22,19 @@ One debit is one booked appointment set to "attended":
 
 Both paths debit appointments prepared the same way beforehand, untimed: one
 package per share, and one `appointment_book` with the package per debit (the
-session is reserved). Three scenarios, each run for the service, then for raw
-SQL, on fresh packages:
+session is reserved). Three scenarios, each in four rounds (`--rounds`) that
+alternate the service and raw SQL (each first in turn, so that the host's
+speed drifting meanwhile falls on both), each round on fresh packages:
 
 - sequential: one thread debits one package;
 - 8 threads, 1 package: they queue on the package's row lock;
 - 8 threads, 8 packages: one package each, so only the database and the
   Python interpreter are shared.
 
-Without --debits each path's count comes from a warm-up: about three seconds'
-worth at its sequential rate (at most MAX_DEBITS, since every debit needs a
-booking first), and a run under MIN_SECONDS is repeated with more. At the end
+Without --debits each path's count a round comes from a warm-up: about a
+second's worth at its sequential rate (at most MAX_DEBITS a package, the most
+sessions a package holds). The ratio is over the rounds' debits and time,
+printed with each round's, their median and spread. At the end
 every package of both paths must reconcile with its ledger and usages
 (`ledger.package_reconcile`), every unit with its appointment
 (`scheduling.package_sessions.sessions_reconcile`), and hold exactly the
@@ -47,9 +49,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import json
 import math
+import statistics
 import threading
 import time
 from collections import Counter
@@ -63,16 +65,19 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic import money
 from clinic.tenancy import organization_scope
+from packages.catalog.models import MAX_SESSIONS
 from packages.patient_packages import ledger
 from packages.patient_packages.models import LedgerEntry, PatientPackage
 from scheduling.models import Appointment
 from scheduling.package_sessions import sessions_reconcile
 
 THREADS = 8
-MIN_SECONDS = 2.0
-TARGET_SECONDS = 3.0
+ROUNDS = 4
+ROUND_SECONDS = 1.0  # at the sequential rate of the warm-up
 WARM_UP_DEBITS = 60
-MAX_DEBITS = 4000  # per scenario: each needs an appointment booked through the service first
+# Per scenario and package: each debit needs an appointment booked through
+# the service first, and a package holds at most MAX_SESSIONS.
+MAX_DEBITS = MAX_SESSIONS
 
 # The raw anchor. Table and column names are the models' (checked by the reconciliation).
 LOCK_APPOINTMENT = (
@@ -96,12 +101,9 @@ UPDATE_BALANCES = (
     '"sessions_used" = "sessions_used" + 1, "amount_open" = "amount_open" - %s, "status" = %s, "last_seq" = %s '
     'WHERE "id" = %s'
 )
-# The audit row django-simple-history writes for the status change, as one statement.
-_HISTORY_COLUMNS = (
-    '"id", "start", "end", "status", "holds_slot", "paid_from_package", "authorization", "notes", "created_at", '
-    '"organization_id", "clinic_id", "patient_id", "professional_id", "room_id", "patient_package_id", "series_id", '
-    '"created_by_id"'
-)
+# The audit row django-simple-history writes for the status change, as one
+# statement: the appointment's columns (from the model, so a new one is copied too).
+_HISTORY_COLUMNS = ", ".join(f'"{field.column}"' for field in Appointment._meta.concrete_fields)
 INSERT_HISTORY = (
     f'INSERT INTO "scheduling_historicalappointment" ({_HISTORY_COLUMNS}, "history_date", "history_change_reason", '  # noqa: S608
     f'"history_type", "history_user_id") SELECT {_HISTORY_COLUMNS}, now(), NULL, \'~\', %s '
@@ -274,14 +276,13 @@ def statements_per_debit(fixture: Fixture, path: str) -> int:
     return len(captured.captured_queries)
 
 
-def until_long_enough(run: Callable[[int], Result], debits: int) -> Result:
-    """Run again with more debits until the scenario takes at least MIN_SECONDS
-    (or reaches MAX_DEBITS)."""
-    result = run(debits)
-    while result.seconds < MIN_SECONDS and debits < MAX_DEBITS:
-        debits = min(MAX_DEBITS, math.ceil(debits * TARGET_SECONDS / result.seconds / THREADS) * THREADS)
-        result = run(debits)
-    return result
+def _merged(rounds: list[Result]) -> Result:
+    """The rounds of one scenario and path as one: their debits over their time."""
+    first = rounds[0]
+    return Result(
+        first.scenario, first.path, first.threads, first.packages, sum(r.debits for r in rounds),
+        sum(r.seconds for r in rounds), [e for r in rounds for e in r.errors],
+    )  # fmt: skip
 
 
 # The checks
@@ -315,7 +316,8 @@ def verify(fixture: Fixture) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--debits", type=int, help="debits per scenario and path (default: about 3 s of each)")
+    parser.add_argument("--debits", type=int, help="debits per round and path (default: about a second of each)")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds per scenario and path (default {ROUNDS})")
     parser.add_argument("--sequential-only", action="store_true", help="skip the two 8-thread scenarios")
     args = parser.parse_args()
 
@@ -326,12 +328,10 @@ def main() -> None:
         for path in PATHS:
             sequential(fixture, path, 10)  # untimed: the first calls fill the ORM's and the URLconf's caches
             warm_up = sequential(fixture, path, WARM_UP_DEBITS)
-            counts[path] = args.debits or min(MAX_DEBITS, max(
-                WARM_UP_DEBITS, math.ceil(warm_up.rate * TARGET_SECONDS / THREADS) * THREADS
-            ))  # fmt: skip
-            print(
-                f"warm-up, {path}: {warm_up.debits} debits at {warm_up.rate:.0f}/s; {counts[path]} debits per scenario"
-            )
+            counts[path] = args.debits or max(
+                WARM_UP_DEBITS, math.ceil(warm_up.rate * ROUND_SECONDS / THREADS) * THREADS
+            )  # fmt: skip
+            print(f"warm-up, {path}: {warm_up.debits} debits at {warm_up.rate:.0f}/s; {counts[path]} debits a round")
         print(
             "SQL statements per debit (BEGIN and COMMIT included): "
             + ", ".join(f"{path} {statements_per_debit(fixture, path)}" for path in PATHS)
@@ -344,25 +344,35 @@ def main() -> None:
                 (f"{THREADS} threads, 1 package", threaded, {"packages": 1}),
                 (f"{THREADS} threads, {THREADS} packages", threaded, {"packages": THREADS}),
             ]
-        results: list[tuple[str, Result, Result]] = []
+        results: list[tuple[str, Result, Result, list[float]]] = []
         for label, scenario, options in scenarios:
-            measured = []
-            for path in PATHS:
-                run = functools.partial(scenario, fixture, path, **options)
-                measured.append(run(counts[path]) if args.debits else until_long_enough(run, counts[path]))
-            service, raw = measured
-            results.append((label, service, raw))
+            # The paths alternate, round by round and each first in turn, so
+            # that the host's speed drifting meanwhile falls on both.
+            rounds: dict[str, list[Result]] = {path: [] for path in PATHS}
+            order = list(PATHS)
+            most = MAX_DEBITS * options.get("packages", 1)
+            for number in range(args.rounds):
+                for path in order if number % 2 == 0 else order[::-1]:
+                    rounds[path].append(scenario(fixture, path, min(counts[path], most), **options))
+            service, raw = (_merged(rounds[path]) for path in PATHS)
+            by_round = [s.rate / r.rate if r.rate else 0.0 for s, r in zip(*rounds.values(), strict=True)]
+            results.append((label, service, raw, by_round))
 
         _harness.print_table(
             ["scenario", "service debits", "s", "service/s", "raw debits", "s", "raw/s", "ratio", "errors"],
             [
                 (label, s.debits, f"{s.seconds:.2f}", f"{s.rate:.0f}", r.debits, f"{r.seconds:.2f}", f"{r.rate:.0f}",
                  f"{s.rate / r.rate:.3f}" if r.rate else "-", len(s.errors) + len(r.errors))
-                for label, s, r in results
+                for label, s, r, _by_round in results
             ],
         )  # fmt: skip
-        print("ratio: service debits/s ÷ raw SQL debits/s (target ≥ 0.3)")
-        for message, count in Counter(e for _l, *rs in results for r in rs for e in r.errors).most_common(5):
+        print(f"ratio: service debits/s ÷ raw SQL debits/s over {args.rounds} alternating rounds (target ≥ 0.3)")
+        for label, _s, _r, by_round in results:
+            print(
+                f"  {label}, by round: {', '.join(f'{ratio:.3f}' for ratio in by_round)}; "
+                f"median {statistics.median(by_round):.3f}, {min(by_round):.3f}-{max(by_round):.3f}"
+            )
+        for message, count in Counter(e for _l, s, r, _b in results for x in (s, r) for e in x.errors).most_common(5):
             print(f"  error x{count}: {message}")
         problems = verify(fixture)
         print()
