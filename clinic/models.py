@@ -555,6 +555,9 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Times a worker started it: a task that kills its worker every time (out
+    # of memory) is given up after `clinic.celery.MAX_RUNS`, not redelivered forever.
+    runs = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
     class Meta:

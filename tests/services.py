@@ -4,6 +4,7 @@ the suite's shared ones (other xdist workers use those)."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -140,6 +141,7 @@ class PgBouncer:
 
     def stop(self) -> None:
         if self.process is not None:
-            os.killpg(self.process.pid, signal.SIGKILL)  # runuser's child too
+            with contextlib.suppress(ProcessLookupError):  # it may have ended on its own
+                os.killpg(self.process.pid, signal.SIGKILL)  # runuser's child too
             self.process.wait()
         shutil.rmtree(self.dir, ignore_errors=True)

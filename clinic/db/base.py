@@ -23,9 +23,13 @@ The setting is then transaction-local (`set_config(..., true)`) and travels
 with the statement it is for: a statement that runs on its own (autocommit)
 is sent as one query with it, `SELECT set_config(...); <statement>`, which
 PostgreSQL runs as one transaction and the pool on one server connection;
-in a transaction, its first statement under a scope carries it. This needs
+in a transaction, its first statement carries it, "no scope" included,
+whatever another client of the pool left in the session. This needs
 client-side parameter binding (Django's default: the simple query protocol,
-which allows two statements in one query) and no server-side cursors.
+which allows two statements in one query) and no server-side cursors, and it
+rules out statements that must run outside a transaction or first in one
+(`VACUUM`, `CREATE INDEX CONCURRENTLY`, `SET TRANSACTION`): run migrations
+against PostgreSQL itself, in session mode.
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
 from django.db.backends.postgresql import base
 from django_scopes import get_scope
 
@@ -85,15 +88,27 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if sql[:24].lstrip().upper().startswith(_TRANSACTION_CONTROL):
             return execute(sql, params, many, context)
         wanted = scope_setting()
-        # A statement on its own starts a transaction that was told nothing.
-        if wanted == ("" if self.autocommit else self.rls_told):
+        # Told once per transaction, "nothing" included: the server connection
+        # may come with what another client of the pool left in its session.
+        # A statement on its own is a transaction of its own.
+        if not self.autocommit and wanted == self.rls_told:
             return execute(sql, params, many, context)
         if many:  # executemany sends each row on its own: the setting goes first, in a transaction
-            if self.autocommit:
-                with transaction.atomic(using=self.alias):
-                    return self._tell_transaction(execute, sql, params, many, context)
-            self._set(wanted, local=True)
-            return execute(sql, params, many, context)
+            if not self.autocommit:
+                self._set(wanted, local=True)
+                return execute(sql, params, many, context)
+            self.set_autocommit(False)
+            try:
+                self._set(wanted, local=True)
+                result = execute(sql, params, many, context)
+            except BaseException:
+                self.rollback()
+                raise
+            else:
+                self.commit()
+            finally:
+                self.set_autocommit(True)
+            return result
         if not _SETTING_VALUE.fullmatch(wanted):
             raise ValueError(f"not a scope setting: {wanted!r}")
         result = execute(f"SELECT set_config('{SETTING}', '{wanted}', true); {sql}", params, many, context)
@@ -113,11 +128,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _commit(self) -> None:
         if self.per_transaction:
-            self.rls_told = ""  # a transaction-local setting ends with its transaction
+            self.rls_told = None  # a transaction-local setting ends with its transaction
         super()._commit()  # type: ignore[misc]
 
     def _rollback(self) -> None:
-        self.rls_told = "" if self.per_transaction else None
+        self.rls_told = None
         super()._rollback()  # type: ignore[misc]
 
     def _savepoint_rollback(self, sid: str) -> None:

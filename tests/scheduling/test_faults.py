@@ -3,12 +3,14 @@ PostgreSQL of its own (tests/services.py), never the suite's shared ones."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -26,7 +28,7 @@ from kombu import pools
 
 from clinic import jobs
 from clinic.cache import FailoverRedisCache
-from clinic.celery import app
+from clinic.celery import MAX_RUNS, app
 from clinic.models import OutboxMessage
 from tests.conftest import api_client, login
 from tests.scheduling.conftest import at
@@ -176,6 +178,37 @@ def broker_on_queue_empty(server: RedisServer, queue: str) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_message_started_too_often_without_ending_is_given_up(broker_on) -> None:
+    """A task that kills its worker each time (out of memory) is handed back
+    each time: after MAX_RUNS starts it is given up instead of looping."""
+    with transaction.atomic():
+        jobs.enqueue(remember, 1)
+        jobs.enqueue(remember, 2)
+    last, over = OutboxMessage.objects.order_by("args")
+    OutboxMessage.objects.filter(pk=last.pk).update(runs=MAX_RUNS - 1)  # starts that never ended
+    OutboxMessage.objects.filter(pk=over.pk).update(runs=MAX_RUNS)
+    queue = app.conf.task_default_queue
+    errors: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = errors.append  # type: ignore[method-assign]  (the worker takes the root logger's handlers)
+    logging.getLogger("clinic.celery").addHandler(handler)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue], loglevel="WARNING"):
+            wait_until(lambda: not OutboxMessage.objects.filter(done_at__isnull=True).exists(), what="both messages")
+            wait_until(lambda: broker_on_queue_empty(broker_on, queue), what="queue")
+    finally:
+        logging.getLogger("clinic.celery").removeHandler(handler)
+    assert RAN == [1]  # the tenth start ran; the eleventh was not made
+    last.refresh_from_db()
+    over.refresh_from_db()
+    assert (last.runs, last.last_error) == (MAX_RUNS, "")
+    assert (over.runs, over.last_error) == (MAX_RUNS, f"given up after {MAX_RUNS} runs that did not end")
+    assert [record.getMessage() for record in errors] == [
+        f"Task {remember.name} {over.pk} given up after {MAX_RUNS} runs that did not end"
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_transaction_leaves_no_outbox_message(broker_on) -> None:
     def book_and_fail() -> None:
         with transaction.atomic():
@@ -202,7 +235,8 @@ def test_a_worker_killed_mid_task_leaves_nothing_half_done_and_the_task_runs_aga
     [message] = OutboxMessage.objects.all()
     assert message.sent_at is not None
 
-    worker = _start_worker(broker_on)
+    log = tmp_path / "worker.log"
+    worker = _start_worker(broker_on, log)
     try:
         wait_until(lambda: (tmp_path / "run-1").exists(), what="first run")
         os.kill(int((tmp_path / "run-1").read_text()), signal.SIGKILL)  # the pool process (the OOM killer)
@@ -215,19 +249,36 @@ def test_a_worker_killed_mid_task_leaves_nothing_half_done_and_the_task_runs_aga
         message.refresh_from_db()
         assert message.done_at is None
 
-        # The next worker takes the unacknowledged task back after the visibility timeout.
-        worker = _start_worker(broker_on, visibility_timeout=1)
-        wait_until(lambda: OutboxMessage.objects.filter(pk=message.pk, done_at__isnull=False).exists(), what="task")
+        # The next worker takes the unacknowledged task back, once it is older
+        # than the visibility timeout (the worker looks when it starts).
+        wait_until(lambda: _unacknowledged_for(broker_on) > 1.5, what="the visibility timeout")
+        worker = _start_worker(broker_on, log, visibility_timeout=1)
+        try:
+            wait_until(lambda: OutboxMessage.objects.filter(pk=message.pk, done_at__isnull=False).exists(), what="task")
+        except TimeoutError as error:
+            raise AssertionError(f"{error}; the workers' log ends:\n{log.read_text()[-3000:]}") from error
         wait_until(lambda: broker_on_queue_empty(broker_on, app.conf.task_default_queue), what="queue")
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # killed and reaped already, if a step above failed
+            os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
     assert sorted(users.values_list("username", flat=True)) == ["first-half", "second-half"]
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["run-1", "run-2", "run-3"]
+    assert sorted(path.name for path in tmp_path.glob("run-*")) == ["run-1", "run-2", "run-3"]
 
 
-def _start_worker(broker: RedisServer, visibility_timeout: int = 3600) -> subprocess.Popen[bytes]:
-    """`celery worker` (prefork, one pool process) on this test's database and broker."""
+def _unacknowledged_for(server: RedisServer) -> float:
+    """Seconds since the oldest unacknowledged message was delivered (0: none)."""
+    client = redis.Redis.from_url(server.url)
+    try:
+        oldest = client.zrange("unacked_index", 0, 0, withscores=True)
+    finally:
+        client.close()
+    return time.time() - oldest[0][1] if oldest else 0.0
+
+
+def _start_worker(broker: RedisServer, log: Path, visibility_timeout: int = 3600) -> subprocess.Popen[bytes]:
+    """`celery worker` (prefork, one pool process) on this test's database and
+    broker, its output appended to `log`."""
     from django.conf import settings
     from django.db import connection
 
@@ -245,10 +296,10 @@ def _start_worker(broker: RedisServer, visibility_timeout: int = 3600) -> subpro
         "--pool", "prefork", "--concurrency", "1", "-Q", app.conf.task_default_queue, "--loglevel", "WARNING",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
-    return subprocess.Popen(  # noqa: S603  (our own interpreter's celery)
-        command, env=env, cwd=settings.BASE_DIR, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    with log.open("ab") as output:  # the child keeps its own copy of the file
+        return subprocess.Popen(  # noqa: S603  (our own interpreter's celery)
+            command, env=env, cwd=settings.BASE_DIR, start_new_session=True, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
 
 def _registration_url(owner) -> str:

@@ -21,7 +21,9 @@ def write_two_users(directory: str, stops: int) -> None:
     run = len(list(Path(directory).glob("run-*"))) + 1
     with transaction.atomic():
         User.objects.create(username="first-half")
-        (Path(directory) / f"run-{run}").write_text(str(os.getpid()))
+        written = Path(directory) / f".run-{run}"
+        written.write_text(str(os.getpid()))
+        written.rename(Path(directory) / f"run-{run}")  # whole, for the test reading it
         while run <= stops:
             signal.pause()
         User.objects.create(username="second-half")

@@ -34,18 +34,20 @@ def organizations() -> tuple[Organization, Organization]:
 
 @pytest.fixture
 def bouncer(organizations) -> Iterator[PgBouncer]:
+    database = connection.settings_dict
+    server = PgBouncer(host=database["HOST"] or "127.0.0.1", port=int(database["PORT"] or 5432),
+                       database=database["NAME"], user=ROLE)  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE ROLE {ROLE} LOGIN")
         cursor.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {ROLE}")
-    database = connection.settings_dict
-    server = PgBouncer(host=database["HOST"] or "127.0.0.1", port=int(database["PORT"] or 5432),
-                       database=database["NAME"], user=ROLE).start()  # fmt: skip
-    yield server
-    server.stop()
-    wait_until(lambda: not _sessions_of(ROLE), what="the pool's server connections to close")
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP OWNED BY {ROLE}")
-        cursor.execute(f"DROP ROLE {ROLE}")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        wait_until(lambda: not _sessions_of(ROLE), what="the pool's server connections to close")
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP OWNED BY {ROLE}")
+            cursor.execute(f"DROP ROLE {ROLE}")
 
 
 def _sessions_of(role: str) -> int:
@@ -86,7 +88,7 @@ def seen(database: DatabaseWrapper) -> set[int]:
 
 
 @pytest.mark.parametrize("two_clients", ["transaction"], indirect=True)
-def test_each_statement_and_transaction_carries_its_organization(two_clients, organizations) -> None:
+def test_each_statement_and_transaction_carries_its_organization(two_clients, bouncer, organizations) -> None:
     a, b = two_clients
     first, second = organizations
     for _ in range(2):  # the one server connection goes back and forth between the clients
@@ -95,6 +97,15 @@ def test_each_statement_and_transaction_carries_its_organization(two_clients, or
         with organization_scope(second):
             assert seen(b) == {second.pk}
         assert seen(a) == set()  # no scope, no tenant row: whatever the last client was told
+    # A client of the pool that tells its session (a command run without the mode):
+    session = client(bouncer, "session")
+    with organization_scope(first):
+        assert seen(next(session)) == {first.pk}
+    assert seen(a) == set()  # "no scope" is told too
+    with transaction.atomic(using=b.alias):
+        assert seen(b) == set()
+    with suppress(StopIteration):
+        next(session)
     with organization_scope(first), transaction.atomic(using=a.alias):
         assert seen(a) == {first.pk}
         assert seen(a) == {first.pk}  # told once per transaction
@@ -106,7 +117,7 @@ def test_each_statement_and_transaction_carries_its_organization(two_clients, or
             assert seen(a) == {second.pk}
             raise RuntimeError("roll the savepoint back")
         assert seen(a) == {first.pk}
-    assert a.rls_told == ""  # the setting ended with the transaction
+    assert a.rls_told is None  # the setting ended with the transaction
     assert seen(b) == set()
     with organization_scope(second):
         assert list(Clinic.objects.using(b.alias).values_list("organization_id", flat=True)) == [second.pk]
