@@ -32,7 +32,8 @@ def test_receptionist_links_a_template_package_and_reads_its_history(page, scree
 
     page.goto(page.base_url + f"/patients/{patient.pk}/")
     expect(page.get_by_test_id("patient-packages")).to_be_visible()
-    page.get_by_test_id("file-link-package").click()
+    with page.expect_navigation():  # to the page's load: htmx listens to the template's select from then on
+        page.get_by_test_id("file-link-package").click()
 
     # The mobile comes from the patient's file; choosing the template fills in
     # its sessions and price (htmx), and the price per session follows.
