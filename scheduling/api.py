@@ -260,7 +260,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=FollowingSerializer, responses=AppointmentSerializer(many=True))
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)
     def following(self, request: Request, pk: str | None = None) -> Response:
         """Edit "this and the following" occurrences of a recurring series:
         a new time of day, professional or room (all or nothing)."""

@@ -82,6 +82,9 @@ SEMANTIC = re.compile(
             r"^A status either debits the session or releases it, not both\.$",
             r"^Datetime value out of range\.$",  # year 1 at UTC+3 is before year 1 in the clinic's zone
             r"^This field may not be blank\.$",  # white space only: DRF trims it, the schema has only minLength
+            # A package's state: what was already debited or booked bounds its new values.
+            r"was already debited from this package: the total cannot be lower\.$",
+            r"The package cannot have fewer than \d+ sessions?\.$",
         ]
     )
 )
