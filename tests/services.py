@@ -11,10 +11,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote
 
 import psycopg
 import redis
@@ -26,6 +29,48 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def as_postgres_user(directory: Path) -> list[str]:
+    """The prefix that runs a PostgreSQL program (which refuses root) as the
+    postgres system user when this process is root; `directory` is given to it."""
+    if os.geteuid() != 0:
+        return []
+    shutil.chown(directory, "postgres")
+    return ["runuser", "-u", "postgres", "--"]
+
+
+def test_database_url() -> str:
+    """The test database this process uses, for a process it starts."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    credentials = f"{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}"
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start_celery_worker(
+    output: IO[Any], *, env: dict[str, str] | None = None, pool: str = "solo", include: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
+    """A real `celery worker` process (one pool process) on the test database,
+    taking this test process's queue, in a process group of its own; its
+    output goes to `output`. `env` adds to the environment (the broker, a
+    visibility timeout...), `include` names modules of extra tasks."""
+    from django.conf import settings
+
+    command = [
+        sys.executable, "-m", "celery", "-A", "clinic", "worker", f"--pool={pool}", "--concurrency=1",
+        "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+        "--loglevel=WARNING", *(argument for module in include for argument in ("-I", module)),
+    ]  # fmt: skip
+    environment = {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings_test", "DATABASE_URL": test_database_url(),
+        **(env or {}),
+    }  # fmt: skip
+    return subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
+        command, env=environment, cwd=settings.BASE_DIR, stdout=output, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
 
 
 def wait_until(ready: Callable[[], bool], timeout: float = STARTUP_TIMEOUT, what: str = "service") -> None:
@@ -77,10 +122,7 @@ class PostgresServer:
         self.dir = Path(tempfile.mkdtemp(prefix="clinic-pg-"))
         self.data = self.dir / "data"
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/clinic"
-        # initdb and postgres refuse to run as root: the postgres system user does.
-        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.as_user:
-            shutil.chown(self.dir, "postgres")
+        self.as_user = as_postgres_user(self.dir)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
 
     def _run(self, command: str, *args: str, check: bool = True) -> None:
@@ -116,9 +158,7 @@ class PgBouncer:
     def __init__(self, *, host: str, port: int, database: str, user: str, pool_size: int = 1) -> None:
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="clinic-pgbouncer-"))
-        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []  # it refuses root
-        if self.as_user:
-            shutil.chown(self.dir, "postgres")
+        self.as_user = as_postgres_user(self.dir)
         (self.dir / "pgbouncer.ini").write_text(
             f"[databases]\nclinic = host={host} port={port} dbname={database} user={user}\n"
             f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"

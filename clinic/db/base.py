@@ -62,6 +62,10 @@ def scope_setting() -> str:
     return "" if organization is None else str(int(organization))
 
 
+def _is_transaction_control(sql: str) -> bool:
+    return sql[:24].lstrip().upper().startswith(_TRANSACTION_CONTROL)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -76,7 +80,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _tell_scope(
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
     ) -> Any:
-        if not sql[:24].lstrip().upper().startswith(_TRANSACTION_CONTROL):
+        if not _is_transaction_control(sql):
             wanted = scope_setting()
             if wanted != self.rls_told:
                 self._set(wanted, local=False)
@@ -85,7 +89,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _tell_transaction(
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
     ) -> Any:
-        if sql[:24].lstrip().upper().startswith(_TRANSACTION_CONTROL):
+        if _is_transaction_control(sql):
             return execute(sql, params, many, context)
         wanted = scope_setting()
         # Told once per transaction, "nothing" included: the server connection

@@ -5,10 +5,8 @@ same organization's users who may export; inline without a broker."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +14,6 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core import signing
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -28,6 +25,7 @@ from patients.models import AccessKind, AccessLog
 from reports import exports
 from reports.models import Export, ExportStatus
 from tests.conftest import api_client, login
+from tests.services import start_celery_worker
 
 
 @pytest.fixture
@@ -273,19 +271,11 @@ def test_a_repeated_delivery_of_the_task_writes_the_file_once(alice, three_packa
 def celery_worker(media: Path) -> Iterator[callable]:
     """Start a real Celery worker on the test database and Redis, on this
     test process's own queue; stopped before the database is flushed."""
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings_test", "DATABASE_URL": database_url,
-           "MEDIA_ROOT": str(media)}  # fmt: skip
     processes: list[subprocess.Popen] = []
     log = (media / "worker.log").open("w")  # read it when the test fails
 
     def start() -> None:
-        processes.append(subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
-            [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool=solo", "--without-gossip",
-             "--without-mingle", "--without-heartbeat", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--loglevel=WARNING"],
-            env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
-        ))  # fmt: skip
+        processes.append(start_celery_worker(log, env={"MEDIA_ROOT": str(media)}))
 
     yield start
     for process in processes:

@@ -15,7 +15,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
@@ -32,7 +31,7 @@ from clinic.celery import MAX_RUNS, app
 from clinic.models import OutboxMessage
 from tests.conftest import api_client, login
 from tests.scheduling.conftest import at
-from tests.services import PostgresServer, RedisServer, free_port, wait_until
+from tests.services import PostgresServer, RedisServer, free_port, start_celery_worker, wait_until
 
 RAN: list[int] = []
 
@@ -279,26 +278,10 @@ def _unacknowledged_for(server: RedisServer) -> float:
 def _start_worker(broker: RedisServer, log: Path, visibility_timeout: int = 3600) -> subprocess.Popen[bytes]:
     """`celery worker` (prefork, one pool process) on this test's database and
     broker, its output appended to `log`."""
-    from django.conf import settings
-    from django.db import connection
-
-    database = connection.settings_dict
-    url = (
-        f"postgres://{quote(database['USER'] or '')}:{quote(database['PASSWORD'] or '')}"
-        f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
-    )
-    env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings_test", "DATABASE_URL": url,
-        "REDIS_URL": broker.url, "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout),
-    }  # fmt: skip
-    command = [
-        str(Path(sys.executable).parent / "celery"), "-A", "clinic", "worker", "-I", "tests.scheduling.worker_tasks",
-        "--pool", "prefork", "--concurrency", "1", "-Q", app.conf.task_default_queue, "--loglevel", "WARNING",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
     with log.open("ab") as output:  # the child keeps its own copy of the file
-        return subprocess.Popen(  # noqa: S603  (our own interpreter's celery)
-            command, env=env, cwd=settings.BASE_DIR, start_new_session=True, stdout=output, stderr=subprocess.STDOUT,
+        return start_celery_worker(
+            output, pool="prefork", include=("tests.scheduling.worker_tasks",),
+            env={"REDIS_URL": broker.url, "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout)},
         )  # fmt: skip
 
 
