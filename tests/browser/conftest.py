@@ -60,3 +60,12 @@ def page(browser, live_server) -> Iterator[object]:
 def screenshot_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def htmx_settled(page) -> None:
+    """Wait until htmx has no request in flight and has processed what it
+    swapped in: a new element listens for its triggers only once it settles
+    (the `htmx-added` class is gone), so typing into it earlier sends nothing."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(0)

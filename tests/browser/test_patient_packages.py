@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from clinic.models import Role
+from tests.browser.conftest import htmx_settled
 from tests.conftest import make_member, make_tenant
 from tests.factories import PASSWORD
 from tests.packages.factories import ServiceFactory, make_template
@@ -42,6 +43,7 @@ def test_receptionist_links_a_template_package_and_reads_its_history(page, scree
     expect(page.locator("#id_sessions")).to_have_value("10")
     expect(page.locator("#id_total_price")).to_have_value("1000,00")
     expect(page.get_by_test_id("preview-per-session")).to_have_text("R$\xa0100,00")
+    htmx_settled(page)  # the swapped-in sessions listen for typing from then on
 
     # Typing zero sessions shows why no price can be computed, never "NaN".
     page.fill("#id_sessions", "0")
