@@ -429,8 +429,13 @@ class Professional(TenantModel):
     # feed); None: no subscription. A new one revokes the old link.
     calendar_token = models.CharField(max_length=43, db_index=True, null=True, blank=True, editable=False)  # noqa: DJ001  (NULLs never collide)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Which state of the working hours this row was read with: on PostgreSQL a
+    # trigger gives it a new value from a sequence whenever one of the
+    # professional's intervals is written, and keeps it when the row itself is
+    # saved (migration clinic 0022). `clinic.selectors` caches a week by it.
+    hours_version = models.BigIntegerField(default=0, editable=False)
 
-    history = tenant_history(excluded_fields=["calendar_token"])
+    history = tenant_history(excluded_fields=["calendar_token", "hours_version"])
 
     class Meta:
         verbose_name = _("professional")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils.translation import gettext as _
 
 from clinic.errors import ApplicationError, ValidationFailed
@@ -179,6 +179,7 @@ def _replace_working_hours(professional: Professional, intervals: Sequence[Worki
     (weekday, start before end: the model's two constraints, whose database
     check stays as the backstop)."""
     wanted = {(i.weekday, i.starts_at, i.ends_at) for i in intervals}
+    changed = False
     # Saves and deletes one by one (never bulk) so the history records each change.
     for row in WorkingHours.objects.filter(professional=professional):
         key = (row.weekday, row.starts_at, row.ends_at)
@@ -186,6 +187,7 @@ def _replace_working_hours(professional: Professional, intervals: Sequence[Worki
             wanted.discard(key)
         else:
             row.delete()
+            changed = True
     for weekday, starts_at, ends_at in sorted(wanted):
         WorkingHours.objects.create(
             organization_id=professional.organization_id,
@@ -194,6 +196,11 @@ def _replace_working_hours(professional: Professional, intervals: Sequence[Worki
             starts_at=starts_at,
             ends_at=ends_at,
         )
+        changed = True
+    if changed and connection.vendor == "postgresql":
+        # The row the caller gets back names the new week (a trigger gave it
+        # its new version: `clinic.selectors`).
+        professional.refresh_from_db(fields=["hours_version"])
 
 
 @transaction.atomic

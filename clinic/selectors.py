@@ -4,9 +4,11 @@ working hours and rooms."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from clinic.models import Clinic, Membership, Professional, Room, User, WorkingHours
@@ -55,10 +57,42 @@ def _seconds(moment: dt.time) -> int:
     return moment.hour * 3600 + moment.minute * 60 + moment.second
 
 
-def _merged_day(intervals: Sequence[WorkingHours], weekday: int) -> list[tuple[int, int]]:
+Week = tuple[tuple[int, dt.time, dt.time], ...]  # (weekday, from, until) of each interval
+
+
+def _intervals(professional_id: int) -> Week:
+    rows = WorkingHours.objects.filter(professional_id=professional_id).order_by()
+    return tuple(rows.values_list("weekday", "starts_at", "ends_at"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_week(professional_id: int, hours_version: int) -> Week:
+    """A professional's week as of `hours_version` (thread-safe, bounded).
+
+    PostgreSQL gives the row a new version whenever an interval changes,
+    from a sequence, and keeps it when the row itself is saved (migration
+    clinic 0022): a version names one state of the week, even a state that
+    was rolled back, so the week cached for it never goes stale. Keyed by the
+    professional's id, unique across organizations; the caller read the row
+    under its own scope, which admits its intervals."""
+    return _intervals(professional_id)
+
+
+def _week(professional: Professional) -> Week:
+    """The week of the professional, with no query when the caller prefetched
+    it or when this process already read it at this version."""
+    prefetched = getattr(professional, "_prefetched_objects_cache", {}).get("working_hours")
+    if prefetched is not None:
+        return tuple((i.weekday, i.starts_at, i.ends_at) for i in prefetched)
+    if connection.vendor != "postgresql" or "hours_version" in professional.get_deferred_fields():
+        return _intervals(professional.pk)  # nothing keeps the version there, or it was not read
+    return _cached_week(professional.pk, professional.hours_version)
+
+
+def _merged_day(intervals: Week, weekday: int) -> list[tuple[int, int]]:
     """One weekday's intervals as (start, end) seconds since midnight, touching
     ones merged: 08:00-12:00 and 12:00-18:00 cover a 11:30-12:30 appointment."""
-    spans = sorted((_seconds(i.starts_at), _seconds(i.ends_at)) for i in intervals if i.weekday == weekday)
+    spans = sorted((_seconds(starts), _seconds(ends)) for day, starts, ends in intervals if day == weekday)
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
@@ -74,7 +108,8 @@ def professional_is_working(professional: Professional, start: dt.datetime, end:
     The datetimes must be timezone-aware; they are read as wall-clock time in
     the clinic's time zone, where the working hours are kept. An inactive
     professional is not working. Uses the prefetched `working_hours` when the
-    caller loaded them (`professionals_for_clinic` does).
+    caller loaded them (`professionals_for_clinic` does), else the week this
+    process read at the row's `hours_version` (a booking then runs no query).
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("professional_is_working needs timezone-aware datetimes")
@@ -84,7 +119,7 @@ def professional_is_working(professional: Professional, start: dt.datetime, end:
         return False
     zone = zoneinfo.ZoneInfo(professional.clinic.time_zone)
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    intervals = list(professional.working_hours.all())
+    intervals = _week(professional)
     # An appointment past midnight must be covered on each day it touches.
     day = local_start.date()
     while day <= local_end.date():

@@ -213,3 +213,84 @@ def test_weekly_hours_summary_groups_days_with_the_same_hours(tenant_a, in_scope
         )
         assert weekly_hours_summary(split.working_hours.all()) == en_dash("Mon, Wed, Thu 09:00-17:00")
         assert weekly_hours_summary([]) == ""
+
+
+def _version(professional: Professional) -> int:
+    return Professional.objects.values_list("hours_version", flat=True).get(pk=professional.pk)
+
+
+@pytest.mark.django_db
+def test_every_write_of_an_interval_gives_the_professional_a_new_hours_version(tenant_a, in_scope_of) -> None:
+    professional = _professional(tenant_a)
+    with in_scope_of(tenant_a.organization):
+        seen = [_version(professional)]
+        interval = WorkingHoursFactory(professional=professional)  # any writer: here the ORM, not the service
+        seen.append(_version(professional))
+        interval.ends_at = dt.time(13, 0)
+        interval.save()
+        seen.append(_version(professional))
+        interval.delete()
+        seen.append(_version(professional))
+        week = [_interval(0, "08:00", "12:00")]
+        updated = resources.professional_update(professional=professional, working_hours=week)
+        seen.append(_version(professional))
+        assert updated.hours_version == seen[-1]  # the service's row names the week it wrote
+    assert seen == sorted(set(seen)), seen  # a new value each time, never one seen before
+
+
+@pytest.mark.django_db
+def test_saving_a_professional_read_before_an_interval_changed_keeps_the_new_hours_version(
+    tenant_a, in_scope_of
+) -> None:
+    professional = _professional(tenant_a)
+    with in_scope_of(tenant_a.organization):
+        stale = Professional.objects.get(pk=professional.pk)
+        WorkingHoursFactory(professional=professional)
+        current = _version(professional)
+        assert stale.hours_version != current
+        stale.name = "Renamed"
+        stale.save()  # writes every column, its old hours_version too
+        assert _version(professional) == current
+
+
+@pytest.mark.django_db
+def test_a_version_of_a_rolled_back_change_is_never_given_again(tenant_a, in_scope_of) -> None:
+    from django.db import transaction
+
+    professional = _professional(tenant_a)
+    with in_scope_of(tenant_a.organization):
+        rolled_back = []
+
+        def change_then_fail() -> None:
+            WorkingHoursFactory(professional=professional, starts_at=dt.time(6, 0))
+            rolled_back.append(_version(professional))
+            raise RuntimeError("roll back")
+
+        with pytest.raises(RuntimeError, match="roll back"):
+            transaction.atomic(change_then_fail)()
+        assert not WorkingHours.objects.filter(professional=professional).exists()
+        WorkingHoursFactory(professional=professional)
+        assert _version(professional) not in (0, *rolled_back)
+
+
+@pytest.mark.django_db
+def test_professional_is_working_reads_a_week_once_per_version(
+    tenant_a, in_scope_of, django_assert_num_queries
+) -> None:
+    professional = _professional(tenant_a, (0, "08:00", "12:00"))
+    nine, ten = _at(MONDAY, "09:00", SAO_PAULO), _at(MONDAY, "10:00", SAO_PAULO)
+    one, two = _at(MONDAY, "13:00", SAO_PAULO), _at(MONDAY, "14:00", SAO_PAULO)
+    with in_scope_of(tenant_a.organization):
+        row = Professional.objects.select_related("clinic").get(pk=professional.pk)
+        with django_assert_num_queries(1):
+            assert professional_is_working(row, nine, ten)
+        again = Professional.objects.select_related("clinic").get(pk=professional.pk)
+        with django_assert_num_queries(0):  # the same version: this process knows the week
+            assert professional_is_working(again, nine, ten)
+            assert not professional_is_working(again, one, two)
+        resources.professional_update(
+            professional=professional, working_hours=[_interval(0, "08:00", "12:00"), _interval(0, "13:00", "18:00")]
+        )
+        changed = Professional.objects.select_related("clinic").get(pk=professional.pk)
+        with django_assert_num_queries(1):  # a new version: read once
+            assert professional_is_working(changed, one, two)
