@@ -39,7 +39,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, features, operations
+from django.utils.functional import cached_property
 from django_scopes import get_scope
 
 SETTING = "clinic.organization"
@@ -66,7 +67,35 @@ def _is_transaction_control(sql: str) -> bool:
     return sql[:24].lstrip().upper().startswith(_TRANSACTION_CONTROL)
 
 
+# PostgreSQL's limit on the parameters of one statement, which server-side
+# binding meets (client-side binding writes the values into the text).
+MAX_PARAMETERS = 2**16 - 1
+BULK_HEADROOM = 1_000
+
+
+class DatabaseFeatures(features.DatabaseFeatures):
+    @cached_property
+    def max_query_params(self) -> int | None:  # type: ignore[override]
+        return MAX_PARAMETERS if self.uses_server_side_binding else None
+
+
+class DatabaseOperations(operations.DatabaseOperations):
+    def bulk_batch_size(self, fields: Any, objs: Any) -> int:
+        """Django 5.2 sends a bulk write of any size as one statement; with
+        server-side binding one over 65,535 parameters would fail, so it goes
+        in batches below the limit (what later Django versions do). Most bulk
+        inserts send one array per column (`UNNEST`) and never come near it."""
+        limit = self.connection.features.max_query_params
+        if limit is None or not fields:
+            return super().bulk_batch_size(fields, objs)
+        # Room for the statement's own filters (the tenant scope, a lookup).
+        return max(1, min(len(objs), (limit - BULK_HEADROOM) // len(fields)))
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    features_class = DatabaseFeatures
+    ops_class = DatabaseOperations
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # What the connection (session pooling) or the current transaction

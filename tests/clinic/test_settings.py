@@ -74,11 +74,21 @@ def test_settings_follow_the_environment() -> None:
 def test_transaction_pooling_is_a_setting_of_the_database() -> None:
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; d = s.DATABASES['default']; "
-        "print(json.dumps([d.get('POOL_MODE'), d.get('DISABLE_SERVER_SIDE_CURSORS', False)]))"
+        "print(json.dumps([d.get('POOL_MODE'), d.get('DISABLE_SERVER_SIDE_CURSORS', False), "
+        "d['OPTIONS'].get('server_side_binding')]))"
     )
-    assert json.loads(_run(["-c", code], PRODUCTION_ENV).stdout) == [None, False]
+    # Server-side binding by default, where the values may travel apart from the statement.
+    assert json.loads(_run(["-c", code], PRODUCTION_ENV).stdout) == [None, False, True]
+    client_side = {**PRODUCTION_ENV, "DATABASE_SERVER_SIDE_BINDING": "false"}
+    assert json.loads(_run(["-c", code], client_side).stdout) == [None, False, False]
     pooled = {**PRODUCTION_ENV, "DATABASE_POOL_MODE": "transaction"}
-    assert json.loads(_run(["-c", code], pooled).stdout) == ["transaction", True]
+    assert json.loads(_run(["-c", code], pooled).stdout) == ["transaction", True, False]
+    # Asking for both is refused when the first connection is made, with the reason.
+    both = {**pooled, "DATABASE_SERVER_SIDE_BINDING": "true"}
+    opening = "import django; django.setup(); from django.db import connection; connection.ensure_connection()"
+    result = _run(["-c", opening], both)
+    assert result.returncode != 0
+    assert "POOL_MODE 'transaction' needs client-side binding" in result.stderr
     result = _run(["-c", code], {**PRODUCTION_ENV, "DATABASE_POOL_MODE": "statement"})
     assert result.returncode != 0
     assert "DATABASE_POOL_MODE is 'session' or 'transaction'" in result.stderr

@@ -1,0 +1,35 @@
+"""Server-side parameter binding (`DATABASE_SERVER_SIDE_BINDING`, on by default
+in session pooling): the suite runs with it, so every test exercises it; this
+checks what Django 5.2 does not do by itself under it."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from clinic.db.base import BULK_HEADROOM, MAX_PARAMETERS
+from clinic.models import Room
+from tests.factories import RoomFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_suite_runs_with_server_side_binding() -> None:
+    assert connection.features.uses_server_side_binding
+    assert connection.features.max_query_params == MAX_PARAMETERS
+
+
+def test_a_bulk_update_past_the_parameter_limit_goes_in_batches(tenant_a, in_scope_of) -> None:
+    # One CASE branch (two parameters) and one IN entry per row and field: 3 x 22,000 = 66,000
+    # parameters, more than one statement may bind; Django 5.2 would send them in one.
+    first = RoomFactory(clinic=tenant_a.central, organization=tenant_a.organization, name="Recepção")
+    with in_scope_of(tenant_a.organization):
+        rooms = Room.objects.bulk_create(
+            [Room(organization=tenant_a.organization, clinic=tenant_a.central, name=f"Sala {n}") for n in range(22_000)]
+        )
+        for room in rooms:
+            room.name = room.name.replace("Sala", "Room")
+        Room.objects.bulk_update(rooms, ["name"])
+        assert Room.objects.filter(name__startswith="Room ").count() == 22_000
+        assert Room.objects.get(pk=first.pk).name == first.name
+    assert connection.ops.bulk_batch_size(["pk", "pk", "name"], rooms) == (MAX_PARAMETERS - BULK_HEADROOM) // 3
