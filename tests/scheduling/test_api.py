@@ -331,3 +331,42 @@ def test_patch_can_take_the_professional_and_room_away(bob, patient, therapist, 
     with scopes_disabled():
         appointment = Appointment.objects.get(pk=body["id"])
     assert (appointment.professional_id, appointment.room_id, appointment.status) == (None, None, "confirmed")
+
+
+@pytest.mark.django_db
+def test_an_appointment_is_written_as_its_declared_fields_would_write_it(
+    bob, patient, therapist, room_1, physio_service, link
+) -> None:
+    """`AppointmentSerializer.to_representation` writes the fields out by hand
+    (the hot path); DRF's generic rendering of the declared fields, which the
+    schema describes, must give the same body."""
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from scheduling.api import AppointmentSerializer
+
+    package = link(4, "1000.00")
+    with organization_scope(patient.organization_id):
+        plain = services.appointment_book(
+            clinic=patient.clinic, patient=patient, start=at(16, 9), actor=bob,
+            lines=[services.LineInput(physio_service)],
+        )  # fmt: skip
+        full = services.appointment_book(
+            clinic=patient.clinic, patient=patient, start=at(16, 11), actor=bob, professional=therapist, room=room_1,
+            lines=[services.LineInput(physio_service, 2, Decimal("99.90"))], patient_package=package,
+            authorization="AUT-1", notes="Trazer exames", reminder_hours=0, status="attended",
+        )  # fmt: skip
+        bookings = [plain, full, services.Booking(Appointment.objects.get(pk=plain.appointment.pk), ["Aviso"])]
+        for zone in ("America/Sao_Paulo", "UTC", "Asia/Tokyo"):
+            with timezone.override(zone):
+                for booking in bookings:
+                    context = {"warnings": booking.warnings, "lines": booking.lines}
+                    serializer = AppointmentSerializer(booking.appointment, context=context)
+                    generic = serializers.Serializer.to_representation(serializer, booking.appointment)
+                    assert serializer.data == generic
+                    assert list(serializer.data) == list(AppointmentSerializer().fields)
+    # The cases above meant something: another zone, lines, a room, a package, notes.
+    assert generic["start"].endswith("+09:00")
+    assert generic["services"]
+    assert (full.appointment.room_id, full.appointment.patient_package_id) == (room_1.pk, package.pk)
+    assert full.appointment.notes
