@@ -302,6 +302,34 @@ def wait_until_ready(process: subprocess.Popen[bytes], port: int) -> None:
     raise RuntimeError(f"gunicorn did not answer /healthz within {SERVER_START_TIMEOUT:.0f} s")
 
 
+def server_cpu(port: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) used so far by each of the server's
+    processes on this machine: gunicorn's workers on `port`, and PostgreSQL's
+    backends on the benchmark's database (its connections: persistent ones
+    live across rounds, per-request ones are caught while they live). Read
+    from /proc; on another system, nothing (the table then shows no CPU)."""
+    clock = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    database = str(connection.settings_dict["NAME"])
+    found: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        if "gunicorn" in command and f"{HOST}:{port}" in command:
+            kind = "gunicorn"
+        elif command.startswith("postgres: ") and f" {database} " in command:
+            kind = "postgres"
+        else:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after the command name, which may hold spaces
+        found[int(entry.name)] = (kind, (int(fields[11]) + int(fields[12])) / clock)  # utime, stime
+    return found
+
+
 # The clients
 
 
@@ -379,6 +407,12 @@ class Result:
     timed_out: int = 0  # clients (in all rounds) stopped by MAX_SECONDS before their count
     errors: list[str] = field(default_factory=list)
     rounds: list[float] = field(default_factory=list)  # ops/s of each round
+    # CPU seconds the server's processes used meanwhile: gunicorn's workers, PostgreSQL's backends
+    cpu: Counter[str] = field(default_factory=Counter)
+
+    def cpu_ms_per_op(self, kind: str | None = None) -> float:
+        used = sum(self.cpu.values()) if kind is None else self.cpu[kind]
+        return 1000 * used / self.done if self.done else 0.0
 
     @property
     def ops_per_second(self) -> float:
@@ -393,15 +427,20 @@ class Result:
         self.sessions_opened += other.sessions_opened
         self.errors += other.errors
         self.rounds.append(other.ops_per_second)
+        self.cpu.update(other.cpu)
 
 
 def measured(
     configuration: Configuration, scenario: str, operation: Operation, fixture: Fixture, port: int, count: int,
     requests_per_op: int,
 ) -> Result:  # fmt: skip
-    """`run`, with the PostgreSQL sessions opened while it ran."""
+    """`run`, with the PostgreSQL sessions opened and the server's CPU time while it ran."""
     before = sessions_opened()
+    cpu_before = server_cpu(port)
     result = run(scenario, operation, fixture, port, count, requests_per_op)
+    cpu_after = server_cpu(port)
+    for pid, (kind, seconds) in cpu_after.items():
+        result.cpu[kind] += seconds - cpu_before.get(pid, (kind, 0.0))[1]
     time.sleep(0.5)  # let the workers' backends that exit flush their statistics
     result.configuration = configuration.name
     result.sessions_opened = sessions_opened() - before
@@ -557,12 +596,13 @@ def main() -> None:
         print()
         _harness.print_table(
             ["configuration: scenario", "ops", "failed", "seconds", "ops/s", "requests/s", "pg sessions opened",
-             "stopped at time limit"],
+             "stopped at time limit", "server CPU ms/op (gunicorn + postgres)"],
             [
                 (
                     f"{r.configuration}: {r.scenario}", r.done, r.failed, f"{r.seconds:.2f}", f"{r.ops_per_second:.1f}",
                     f"{r.ops_per_second * r.requests_per_op:.1f}", r.sessions_opened,
                     f"{r.timed_out} of {CLIENTS * args.rounds} client-rounds",
+                    f"{r.cpu_ms_per_op():.2f} ({r.cpu_ms_per_op('gunicorn'):.2f} + {r.cpu_ms_per_op('postgres'):.2f})",
                 )
                 for r in results
             ],
@@ -582,6 +622,12 @@ def main() -> None:
                 + ", ".join("-" if r is None else f"{r:.3f}" for r in by_round)
                 + (f"; median {statistics.median(ratios):.3f}, {ratios[0]:.3f}-{ratios[-1]:.3f}" if ratios else "")
             )
+            if booking.cpu_ms_per_op() and trivial.cpu_ms_per_op():
+                print(
+                    f"ratio A/B, {booking.configuration}, in server CPU per operation: "
+                    f"{trivial.cpu_ms_per_op() / booking.cpu_ms_per_op():.3f} (what the machine's load "
+                    "and the host's drift change least: CPU time the server's processes used, not wall time)"
+                )
         for result in results:
             for error in result.errors[:5]:
                 print(f"  {result.configuration}, {result.scenario}: {error}")
