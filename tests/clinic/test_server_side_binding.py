@@ -14,9 +14,16 @@ from tests.factories import RoomFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_the_suite_runs_with_server_side_binding() -> None:
+def test_the_suite_runs_with_server_side_binding_and_prepares_what_a_connection_repeats(tenant_a, in_scope_of) -> None:
     assert connection.features.uses_server_side_binding
     assert connection.features.max_query_params == MAX_PARAMETERS
+    with in_scope_of(tenant_a.organization):
+        for _ in range(connection.connection.prepare_threshold + 1):  # run five times: prepared for the next
+            list(Room.objects.filter(clinic=tenant_a.central).order_by("pk"))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "clinic_room"' in statement for statement in prepared), prepared
 
 
 def test_a_bulk_update_past_the_parameter_limit_goes_in_batches(tenant_a, in_scope_of) -> None:

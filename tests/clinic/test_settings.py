@@ -75,14 +75,14 @@ def test_transaction_pooling_is_a_setting_of_the_database() -> None:
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; d = s.DATABASES['default']; "
         "print(json.dumps([d.get('POOL_MODE'), d.get('DISABLE_SERVER_SIDE_CURSORS', False), "
-        "d['OPTIONS'].get('server_side_binding')]))"
+        "d['OPTIONS'].get('server_side_binding'), d['OPTIONS'].get('prepare_threshold')]))"
     )
-    # Server-side binding by default, where the values may travel apart from the statement.
-    assert json.loads(_run(["-c", code], PRODUCTION_ENV).stdout) == [None, False, True]
+    # Server-side binding and prepared statements by default, where the values may travel apart from the statement.
+    assert json.loads(_run(["-c", code], PRODUCTION_ENV).stdout) == [None, False, True, 5]
     client_side = {**PRODUCTION_ENV, "DATABASE_SERVER_SIDE_BINDING": "false"}
-    assert json.loads(_run(["-c", code], client_side).stdout) == [None, False, False]
+    assert json.loads(_run(["-c", code], client_side).stdout) == [None, False, None, None]
     pooled = {**PRODUCTION_ENV, "DATABASE_POOL_MODE": "transaction"}
-    assert json.loads(_run(["-c", code], pooled).stdout) == ["transaction", True, False]
+    assert json.loads(_run(["-c", code], pooled).stdout) == ["transaction", True, None, None]
     # Asking for both is refused when the first connection is made, with the reason.
     both = {**pooled, "DATABASE_SERVER_SIDE_BINDING": "true"}
     opening = "import django; django.setup(); from django.db import connection; connection.ensure_connection()"

@@ -63,7 +63,7 @@ def client(bouncer: PgBouncer, pool_mode: str) -> Iterator[DatabaseWrapper]:
         **connection.settings_dict, "HOST": "127.0.0.1", "PORT": str(bouncer.port), "NAME": "clinic",
         "USER": ROLE, "PASSWORD": "", "CONN_MAX_AGE": 0, "POOL_MODE": pool_mode, "DISABLE_SERVER_SIDE_CURSORS": True,
         # What settings.py gives a transaction pool (both modes alike: only the pooling differs).
-        "OPTIONS": {**connection.settings_dict["OPTIONS"], "server_side_binding": False},
+        "OPTIONS": {**connection.settings_dict["OPTIONS"], "server_side_binding": False, "prepare_threshold": None},
     }, alias)  # fmt: skip
     connections[alias] = database  # for atomic(using=...) and .using(): a connection of this thread only
     try:
