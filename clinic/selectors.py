@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from clinic.models import Clinic, Membership, Professional, Room, User, WorkingHours
+from clinic.tenancy import organization_scope
 
 _DAY = dt.timedelta(days=1)
 
@@ -60,22 +61,26 @@ def _seconds(moment: dt.time) -> int:
 Week = tuple[tuple[int, dt.time, dt.time], ...]  # (weekday, from, until) of each interval
 
 
-def _intervals(professional_id: int) -> Week:
-    rows = WorkingHours.objects.filter(professional_id=professional_id).order_by()
-    return tuple(rows.values_list("weekday", "starts_at", "ends_at"))
+def _intervals(professional_id: int, organization_id: int) -> Week:
+    """Read in the professional's own organization: the caller holds the row,
+    and a caller in another scope (a command's, by mistake) must not leave an
+    empty week in the cache for everyone. No extra statement when the scope
+    already is that organization, as in a request."""
+    with organization_scope(organization_id):
+        rows = WorkingHours.objects.filter(professional_id=professional_id).order_by()
+        return tuple(rows.values_list("weekday", "starts_at", "ends_at"))
 
 
 @functools.lru_cache(maxsize=4096)
-def _cached_week(professional_id: int, hours_version: int) -> Week:
+def _cached_week(professional_id: int, organization_id: int, hours_version: int) -> Week:
     """A professional's week as of `hours_version` (thread-safe, bounded).
 
     PostgreSQL gives the row a new version whenever an interval changes,
     from a sequence, and keeps it when the row itself is saved (migration
     clinic 0022): a version names one state of the week, even a state that
-    was rolled back, so the week cached for it never goes stale. Keyed by the
-    professional's id, unique across organizations; the caller read the row
-    under its own scope, which admits its intervals."""
-    return _intervals(professional_id)
+    was rolled back, so the week cached for it never goes stale. A
+    professional's id is unique across organizations."""
+    return _intervals(professional_id, organization_id)
 
 
 def _week(professional: Professional) -> Week:
@@ -85,8 +90,9 @@ def _week(professional: Professional) -> Week:
     if prefetched is not None:
         return tuple((i.weekday, i.starts_at, i.ends_at) for i in prefetched)
     if connection.vendor != "postgresql" or "hours_version" in professional.get_deferred_fields():
-        return _intervals(professional.pk)  # nothing keeps the version there, or it was not read
-    return _cached_week(professional.pk, professional.hours_version)
+        # Nothing keeps the version there, or the caller's row was read without it.
+        return _intervals(professional.pk, professional.organization_id)
+    return _cached_week(professional.pk, professional.organization_id, professional.hours_version)
 
 
 def _merged_day(intervals: Week, weekday: int) -> list[tuple[int, int]]:

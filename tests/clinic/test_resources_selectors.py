@@ -294,3 +294,15 @@ def test_professional_is_working_reads_a_week_once_per_version(
         changed = Professional.objects.select_related("clinic").get(pk=professional.pk)
         with django_assert_num_queries(1):  # a new version: read once
             assert professional_is_working(changed, one, two)
+
+
+@pytest.mark.django_db
+def test_a_week_read_from_another_scope_is_the_professionals_own(tenant_a, tenant_b, in_scope_of) -> None:
+    professional = _professional(tenant_a, (0, "08:00", "12:00"))
+    nine, ten = _at(MONDAY, "09:00", SAO_PAULO), _at(MONDAY, "10:00", SAO_PAULO)
+    with in_scope_of(tenant_a.organization):
+        row = Professional.objects.select_related("clinic").get(pk=professional.pk)
+    with in_scope_of(tenant_b.organization):  # a caller holding another organization's row, by mistake
+        assert professional_is_working(row, nine, ten)
+    with in_scope_of(tenant_a.organization):  # and what it cached is the week itself, not an empty one
+        assert professional_is_working(Professional.objects.select_related("clinic").get(pk=professional.pk), nine, ten)
