@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import QuerySet
 
-from clinic.models import Clinic, Membership, Professional, Room, User, WorkingHours
+from clinic.models import Clinic, Membership, Professional, Room, User
 from clinic.tenancy import organization_scope
 
 _DAY = dt.timedelta(days=1)
@@ -61,14 +61,28 @@ def _seconds(moment: dt.time) -> int:
 Week = tuple[tuple[int, dt.time, dt.time], ...]  # (weekday, from, until) of each interval
 
 
-def _intervals(professional_id: int, organization_id: int) -> Week:
-    """Read in the professional's own organization: the caller holds the row,
-    and a caller in another scope (a command's, by mistake) must not leave an
-    empty week in the cache for everyone. No extra statement when the scope
-    already is that organization, as in a request."""
+def _read_week(professional_id: int, organization_id: int) -> tuple[int | None, Week]:
+    """The professional's `hours_version` and intervals, read in one statement
+    (so the week is the one that version names), in the professional's own
+    organization: the caller holds the row, and a caller in another scope (a
+    command's, by mistake) must not leave an empty week in the cache for
+    everyone. No extra statement when the scope already is that organization,
+    as in a request."""
     with organization_scope(organization_id):
-        rows = WorkingHours.objects.filter(professional_id=professional_id).order_by()
-        return tuple(rows.values_list("weekday", "starts_at", "ends_at"))
+        rows = list(
+            Professional.objects.filter(pk=professional_id)
+            .order_by()
+            .values_list(
+                "hours_version", "working_hours__weekday", "working_hours__starts_at", "working_hours__ends_at"
+            )
+        )
+    version = rows[0][0] if rows else None
+    return version, tuple((day, starts, ends) for _v, day, starts, ends in rows if day is not None)
+
+
+class _OtherVersion(Exception):  # not an error: a week answered, not cached
+    def __init__(self, week: Week) -> None:
+        self.week = week
 
 
 @functools.lru_cache(maxsize=4096)
@@ -78,9 +92,15 @@ def _cached_week(professional_id: int, organization_id: int, hours_version: int)
     PostgreSQL gives the row a new version whenever an interval changes,
     from a sequence, and keeps it when the row itself is saved (migration
     clinic 0022): a version names one state of the week, even a state that
-    was rolled back, so the week cached for it never goes stale. A
-    professional's id is unique across organizations."""
-    return _intervals(professional_id, organization_id)
+    was rolled back. What is cached under a version is the week read with
+    that very version; when the row has moved on since the caller read it
+    (or this transaction changed the hours), the week read is answered but
+    not cached (lru_cache keeps no exception). A professional's id is unique
+    across organizations."""
+    version, week = _read_week(professional_id, organization_id)
+    if version != hours_version:
+        raise _OtherVersion(week)
+    return week
 
 
 def _week(professional: Professional) -> Week:
@@ -91,8 +111,11 @@ def _week(professional: Professional) -> Week:
         return tuple((i.weekday, i.starts_at, i.ends_at) for i in prefetched)
     if connection.vendor != "postgresql" or "hours_version" in professional.get_deferred_fields():
         # Nothing keeps the version there, or the caller's row was read without it.
-        return _intervals(professional.pk, professional.organization_id)
-    return _cached_week(professional.pk, professional.organization_id, professional.hours_version)
+        return _read_week(professional.pk, professional.organization_id)[1]
+    try:
+        return _cached_week(professional.pk, professional.organization_id, professional.hours_version)
+    except _OtherVersion as other:
+        return other.week
 
 
 def _merged_day(intervals: Week, weekday: int) -> list[tuple[int, int]]:

@@ -128,8 +128,9 @@ if DATABASE_POOL_MODE == "transaction":
 # Server-side parameter binding: psycopg sends the values apart from the
 # statement (no quoting in Python) and prepares a statement the connection
 # has run five times (`prepare_threshold`, which Django leaves off), so
-# PostgreSQL parses and plans it once per connection: it spends 35-50 %
-# less CPU on the booking path (docs/scaling.md). Transaction pooling needs
+# PostgreSQL parses and plans it once per connection: PostgreSQL spends
+# 35-50 % less CPU on the booking path, whose time is mostly the Python's
+# (docs/scaling.md). Transaction pooling needs
 # the values in the text (clinic/db/base.py): both off there.
 DATABASE_SERVER_SIDE_BINDING = env.bool("DATABASE_SERVER_SIDE_BINDING", default=DATABASE_POOL_MODE == "session")
 if DATABASES["default"]["ENGINE"] == "clinic.db" and DATABASE_SERVER_SIDE_BINDING:

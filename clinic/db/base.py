@@ -88,8 +88,13 @@ class DatabaseOperations(operations.DatabaseOperations):
         limit = self.connection.features.max_query_params
         if limit is None or not fields:
             return super().bulk_batch_size(fields, objs)
+        per_object = len(fields)
+        if len(fields) > 2 and fields[0] is fields[1] and getattr(fields[0], "primary_key", False):
+            # `bulk_update` names the key twice, then its fields: each object
+            # binds a WHEN key THEN value pair per field and one IN entry.
+            per_object = 2 * (len(fields) - 2) + 1
         # Room for the statement's own filters (the tenant scope, a lookup).
-        return max(1, min(len(objs), (limit - BULK_HEADROOM) // len(fields)))
+        return max(1, min(len(objs), (limit - BULK_HEADROOM) // per_object))
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

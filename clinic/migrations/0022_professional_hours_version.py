@@ -9,8 +9,8 @@ shell, raw SQL):
   transaction that rolled back: a sequence does not go back);
 - a save of the professional row itself keeps the value it has in the
   database, so a row read before an interval changed cannot write its old
-  value back (the first trigger's own update runs one trigger level deeper,
-  `pg_trigger_depth() = 2`, and goes through).
+  value back (only a statement's own update, `pg_trigger_depth() = 1`, is
+  held back: the first trigger's update runs a level deeper and goes through).
 
 Elsewhere (SQLite, for `make run`) nothing keeps it and nothing caches by it.
 """

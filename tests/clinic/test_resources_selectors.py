@@ -306,3 +306,27 @@ def test_a_week_read_from_another_scope_is_the_professionals_own(tenant_a, tenan
         assert professional_is_working(row, nine, ten)
     with in_scope_of(tenant_a.organization):  # and what it cached is the week itself, not an empty one
         assert professional_is_working(Professional.objects.select_related("clinic").get(pk=professional.pk), nine, ten)
+
+
+@pytest.mark.django_db
+def test_a_week_changed_since_the_caller_read_the_row_is_answered_but_not_cached(
+    tenant_a, in_scope_of, django_assert_num_queries
+) -> None:
+    from django.db import transaction
+
+    professional = _professional(tenant_a, (0, "08:00", "12:00"))
+    one, two = _at(MONDAY, "13:00", SAO_PAULO), _at(MONDAY, "14:00", SAO_PAULO)
+    with in_scope_of(tenant_a.organization):
+        row = Professional.objects.select_related("clinic").get(pk=professional.pk)
+
+        def afternoon_then_roll_back() -> None:
+            WorkingHoursFactory(professional=professional, starts_at=dt.time(13, 0), ends_at=dt.time(18, 0))
+            assert professional_is_working(row, one, two)  # this transaction's week, under the row's older version
+            raise RuntimeError("roll back")
+
+        with pytest.raises(RuntimeError, match="roll back"):
+            transaction.atomic(afternoon_then_roll_back)()
+        with django_assert_num_queries(1):  # nothing was cached for the row's version: read again
+            assert not professional_is_working(row, one, two)
+        with django_assert_num_queries(0):
+            assert not professional_is_working(row, one, two)

@@ -27,8 +27,9 @@ def test_the_suite_runs_with_server_side_binding_and_prepares_what_a_connection_
 
 
 def test_a_bulk_update_past_the_parameter_limit_goes_in_batches(tenant_a, in_scope_of) -> None:
-    # One CASE branch (two parameters) and one IN entry per row and field: 3 x 22,000 = 66,000
-    # parameters, more than one statement may bind; Django 5.2 would send them in one.
+    # Per row and field one CASE branch (two parameters), per row one IN entry: with two
+    # fields 5 x 22,000 = 110,000 parameters, more than one statement may bind; Django 5.2
+    # would send them in one.
     first = RoomFactory(clinic=tenant_a.central, organization=tenant_a.organization, name="Recepção")
     with in_scope_of(tenant_a.organization):
         rooms = Room.objects.bulk_create(
@@ -36,7 +37,11 @@ def test_a_bulk_update_past_the_parameter_limit_goes_in_batches(tenant_a, in_sco
         )
         for room in rooms:
             room.name = room.name.replace("Sala", "Room")
-        Room.objects.bulk_update(rooms, ["name"])
-        assert Room.objects.filter(name__startswith="Room ").count() == 22_000
+            room.is_active = False
+        Room.objects.bulk_update(rooms, ["name", "is_active"])
+        assert Room.objects.filter(name__startswith="Room ", is_active=False).count() == 22_000
         assert Room.objects.get(pk=first.pk).name == first.name
-    assert connection.ops.bulk_batch_size(["pk", "pk", "name"], rooms) == (MAX_PARAMETERS - BULK_HEADROOM) // 3
+    pk, name, active = (Room._meta.get_field(f) for f in ("id", "name", "is_active"))
+    many = rooms * 2  # 44,000: more than either batch holds
+    assert connection.ops.bulk_batch_size([pk, pk, name, active], many) == (MAX_PARAMETERS - BULK_HEADROOM) // 5
+    assert connection.ops.bulk_batch_size([name, active], many) == (MAX_PARAMETERS - BULK_HEADROOM) // 2  # an insert

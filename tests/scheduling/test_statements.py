@@ -54,7 +54,8 @@ def test_booking_against_a_package_and_attending_it(patient, link, physio_servic
         "INSERT patient_packages_packageusage",  # the session's unit of the package
         "UPDATE patient_packages_patientpackage",  # its balances...
         "INSERT patient_packages_ledgerentry",  # ...and the entry that explains them
-        "SELECT clinic_workinghours",  # the "does not work at this time" warning (once per version of the week)
+        "SELECT clinic_professional",  # the working hours of the "does not work at this time" warning, with their
+        # version (once per version of the week: clinic.selectors)
         "RELEASE",
     ]
     with organization_scope(patient.organization_id), CaptureQueriesContext(connection) as booking_again:
@@ -63,7 +64,7 @@ def test_booking_against_a_package_and_attending_it(patient, link, physio_servic
             lines=[services.LineInput(physio_service)], patient_package=package,
         )  # fmt: skip
     # The professional's week, read at this version, is known to the process (clinic.selectors).
-    assert _statements(booking_again) == [s for s in _statements(booking) if s != "SELECT clinic_workinghours"]
+    assert _statements(booking_again) == [s for s in _statements(booking) if s != "SELECT clinic_professional"]
     assert _statements(attending) == [
         "SAVEPOINT",
         "SELECT FOR NO KEY UPDATE scheduling_appointment",  # the lock order: appointment and package together,
