@@ -18,7 +18,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -460,6 +460,12 @@ class Professional(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @staticmethod
+    def hours_version_kept() -> bool:
+        """Whether the database keeps `hours_version` (its triggers exist on
+        PostgreSQL only): elsewhere it stays 0 and nothing may trust it."""
+        return connection.vendor == "postgresql"
 
 
 class Weekday(models.IntegerChoices):

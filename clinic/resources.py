@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from clinic.errors import ApplicationError, ValidationFailed
@@ -197,7 +197,7 @@ def _replace_working_hours(professional: Professional, intervals: Sequence[Worki
             ends_at=ends_at,
         )
         changed = True
-    if changed and connection.vendor == "postgresql":
+    if changed and Professional.hours_version_kept():
         # The row the caller gets back names the new week (a trigger gave it
         # its new version: `clinic.selectors`).
         professional.refresh_from_db(fields=["hours_version"])

@@ -8,7 +8,6 @@ import functools
 import zoneinfo
 from collections.abc import Iterable
 
-from django.db import connection
 from django.db.models import QuerySet
 
 from clinic.models import Clinic, Membership, Professional, Room, User
@@ -109,7 +108,7 @@ def _week(professional: Professional) -> Week:
     prefetched = getattr(professional, "_prefetched_objects_cache", {}).get("working_hours")
     if prefetched is not None:
         return tuple((i.weekday, i.starts_at, i.ends_at) for i in prefetched)
-    if connection.vendor != "postgresql" or "hours_version" in professional.get_deferred_fields():
+    if not Professional.hours_version_kept() or "hours_version" in professional.get_deferred_fields():
         # Nothing keeps the version there, or the caller's row was read without it.
         return _read_week(professional.pk, professional.organization_id)[1]
     try:
