@@ -7,6 +7,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.db import transaction
 
 from clinic import resources
 from clinic.errors import ValidationFailed
@@ -215,6 +216,11 @@ def test_weekly_hours_summary_groups_days_with_the_same_hours(tenant_a, in_scope
         assert weekly_hours_summary([]) == ""
 
 
+def _read(professional: Professional) -> Professional:
+    """The row as a request reads it (with its clinic, for the time zone)."""
+    return Professional.objects.select_related("clinic").get(pk=professional.pk)
+
+
 def _version(professional: Professional) -> int:
     return Professional.objects.values_list("hours_version", flat=True).get(pk=professional.pk)
 
@@ -255,8 +261,6 @@ def test_saving_a_professional_read_before_an_interval_changed_keeps_the_new_hou
 
 @pytest.mark.django_db
 def test_a_version_of_a_rolled_back_change_is_never_given_again(tenant_a, in_scope_of) -> None:
-    from django.db import transaction
-
     professional = _professional(tenant_a)
     with in_scope_of(tenant_a.organization):
         rolled_back = []
@@ -281,17 +285,17 @@ def test_professional_is_working_reads_a_week_once_per_version(
     nine, ten = _at(MONDAY, "09:00", SAO_PAULO), _at(MONDAY, "10:00", SAO_PAULO)
     one, two = _at(MONDAY, "13:00", SAO_PAULO), _at(MONDAY, "14:00", SAO_PAULO)
     with in_scope_of(tenant_a.organization):
-        row = Professional.objects.select_related("clinic").get(pk=professional.pk)
+        row = _read(professional)
         with django_assert_num_queries(1):
             assert professional_is_working(row, nine, ten)
-        again = Professional.objects.select_related("clinic").get(pk=professional.pk)
+        again = _read(professional)
         with django_assert_num_queries(0):  # the same version: this process knows the week
             assert professional_is_working(again, nine, ten)
             assert not professional_is_working(again, one, two)
         resources.professional_update(
             professional=professional, working_hours=[_interval(0, "08:00", "12:00"), _interval(0, "13:00", "18:00")]
         )
-        changed = Professional.objects.select_related("clinic").get(pk=professional.pk)
+        changed = _read(professional)
         with django_assert_num_queries(1):  # a new version: read once
             assert professional_is_working(changed, one, two)
 
@@ -301,23 +305,21 @@ def test_a_week_read_from_another_scope_is_the_professionals_own(tenant_a, tenan
     professional = _professional(tenant_a, (0, "08:00", "12:00"))
     nine, ten = _at(MONDAY, "09:00", SAO_PAULO), _at(MONDAY, "10:00", SAO_PAULO)
     with in_scope_of(tenant_a.organization):
-        row = Professional.objects.select_related("clinic").get(pk=professional.pk)
+        row = _read(professional)
     with in_scope_of(tenant_b.organization):  # a caller holding another organization's row, by mistake
         assert professional_is_working(row, nine, ten)
     with in_scope_of(tenant_a.organization):  # and what it cached is the week itself, not an empty one
-        assert professional_is_working(Professional.objects.select_related("clinic").get(pk=professional.pk), nine, ten)
+        assert professional_is_working(_read(professional), nine, ten)
 
 
 @pytest.mark.django_db
 def test_a_week_changed_since_the_caller_read_the_row_is_answered_but_not_cached(
     tenant_a, in_scope_of, django_assert_num_queries
 ) -> None:
-    from django.db import transaction
-
     professional = _professional(tenant_a, (0, "08:00", "12:00"))
     one, two = _at(MONDAY, "13:00", SAO_PAULO), _at(MONDAY, "14:00", SAO_PAULO)
     with in_scope_of(tenant_a.organization):
-        row = Professional.objects.select_related("clinic").get(pk=professional.pk)
+        row = _read(professional)
 
         def afternoon_then_roll_back() -> None:
             WorkingHoursFactory(professional=professional, starts_at=dt.time(13, 0), ends_at=dt.time(18, 0))
