@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from django_scopes import scope
+from django_scopes import get_scope, scope
 
 from clinic import tokens
 from clinic.models import Membership, Organization, User
@@ -43,6 +43,14 @@ def organization_scope(organization: Organization | int) -> Iterator[None]:
         raise ValueError("organization_scope needs an organization or its integer id")
     with scope(organization=organization_id):
         yield
+
+
+def scoped_organization() -> int | None:
+    """The one organization the open scope admits (`organization_scope`);
+    None when it admits none, several or every one."""
+    scope = get_scope()
+    organization = scope.get("organization") if scope.get("_enabled", True) else None
+    return organization if isinstance(organization, int) else None
 
 
 def memberships_for_user(user: User) -> list[Membership]:

@@ -25,17 +25,22 @@ All locks are `FOR NO KEY UPDATE` (see `packages.patient_packages.locks`).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import transaction
+from django.db.models import Field, Model
 from django.utils.translation import gettext_lazy as _
 
+from clinic.db.rows import columns
 from clinic.errors import Conflict
 from clinic.hooks import Hook
+from clinic.tenancy import scoped_organization
 from clinic.transactions import require_transaction
 from packages.patient_packages.locks import held, lock_live_usages, lock_packages
-from packages.patient_packages.models import PackageUsage, PatientPackage
+from packages.patient_packages.models import LIVE_STATES, PackageUsage, PatientPackage
 from patients.models import Patient
 from scheduling.models import Appointment
 
@@ -100,6 +105,68 @@ def _one_with_its_package(pk: int) -> tuple[dict[int, Appointment], dict[int, Pa
     return {appointment.pk: appointment}, {package.pk: package}
 
 
+# The rows `_one_with_its_package_and_unit` locks, with their aliases, in lock order.
+_JOINED: tuple[tuple[type[Model], str], ...] = ((Appointment, "a"), (PatientPackage, "p"), (PackageUsage, "u"))
+
+
+@functools.cache
+def _with_its_package_and_unit_sql() -> str:
+    def name(model: type[Model], field: str | None = None) -> str:
+        if field is None:
+            return f'"{model._meta.db_table}"'
+        column = model._meta.get_field(field)
+        assert isinstance(column, Field)
+        return f'"{column.column}"'
+
+    appointment, package, unit = (model for model, _alias in _JOINED)
+    return (
+        f"SELECT {', '.join(columns(model, alias).sql for model, alias in _JOINED)} "  # noqa: S608 (names from _meta)
+        f"FROM {name(appointment)} a "
+        f"JOIN {name(package)} p ON p.{name(package, 'id')} = a.{name(appointment, 'patient_package')} "
+        f"JOIN {name(unit)} u ON u.{name(unit, 'session')} = a.{name(appointment, 'id')} "
+        f"AND u.{name(unit, 'state')} = ANY(%s) "
+        f"WHERE a.{name(appointment, 'id')} = %s AND a.{name(appointment, 'organization')} = %s "
+        "FOR NO KEY UPDATE OF a, p, u"
+    )
+
+
+def _one_with_its_package_and_unit(pk: int) -> Locked | None:
+    """An appointment holding a live unit of its package (a booked or
+    attended session: every status change of one), locked with both in one
+    statement, in the project's order (PostgreSQL locks a row's tables in the
+    order of the `OF` list). The statement is written by hand: the unit's
+    session is an opaque reference (`PackageUsage.session`), not a relation
+    the ORM could join, and compiling three querysets cost more Python than
+    PostgreSQL spent on the rows (`bench/ledger_debits.py`).
+
+    None when the statement does not apply (not PostgreSQL, or a scope that
+    is not one organization's) or finds nothing of the kind: no package, no
+    live unit, a unit in another package than the appointment's, or a row
+    that changed while this waited for its lock so that the join no longer
+    matches. `lock` then takes the rows as usual; what this one locked stays
+    locked, and it is the start of the same order."""
+    connection = transaction.get_connection()
+    organization = scoped_organization()
+    if organization is None or not connection.features.has_select_for_no_key_update:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_with_its_package_and_unit_sql(), [list(LIVE_STATES), pk, organization])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    appointment_columns, package_columns = columns(Appointment, "a"), columns(PatientPackage, "p")
+    first, second = appointment_columns.count, appointment_columns.count + package_columns.count
+    appointment = appointment_columns.build(row[:first])
+    package = package_columns.build(row[first:second])
+    usage = columns(PackageUsage, "u").build(row[second:])
+    if usage.package_id != package.pk:  # a stray unit: `lock` locks its package and logs it
+        return None
+    appointment.patient_package = held(package)  # the locked instance, as `select_related` gives it
+    return Locked(
+        appointments={appointment.pk: appointment}, packages={package.pk: package}, usages={appointment.pk: usage}
+    )
+
+
 def lock(
     *,
     appointments: Iterable[int] = (),
@@ -116,9 +183,12 @@ def lock(
         held.patient = patient
     appointment_ids = sorted(set(appointments))
     package_ids = {pk for pk in packages if pk is not None}
-    if len(appointment_ids) == 1 and not package_ids:
+    if len(appointment_ids) == 1 and not package_ids and patient is None and not sales:
         # One appointment and no other package (a status change, a deletion):
-        # it and its package in one statement.
+        # it, its package and its unit in one statement, else the first two.
+        fast = _one_with_its_package_and_unit(appointment_ids[0])
+        if fast is not None:
+            return fast
         held.appointments, held.packages = _one_with_its_package(appointment_ids[0])
     if appointment_ids and not held.appointments:
         # Only the rows: a status change needs nothing else, and building the

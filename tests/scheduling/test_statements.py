@@ -67,8 +67,8 @@ def test_booking_against_a_package_and_attending_it(patient, link, physio_servic
     assert _statements(booking_again) == [s for s in _statements(booking) if s != "SELECT clinic_professional"]
     assert _statements(attending) == [
         "SAVEPOINT",
-        "SELECT FOR NO KEY UPDATE scheduling_appointment",  # the lock order: appointment and package together,
-        "SELECT FOR NO KEY UPDATE patient_packages_packageusage",  # then the unit
+        "SELECT FOR NO KEY UPDATE scheduling_appointment",  # the lock order in one statement: the appointment,
+        # its package and its unit (scheduling.locks)
         "UPDATE scheduling_appointment",
         "INSERT scheduling_historicalappointment",
         "UPDATE patient_packages_packageusage",
@@ -78,14 +78,35 @@ def test_booking_against_a_package_and_attending_it(patient, link, physio_servic
     ]
 
 
-def test_one_appointment_and_its_package_are_locked_in_one_statement_in_the_lock_order(patient, link, alice) -> None:
+def test_one_appointment_its_package_and_its_unit_are_locked_in_one_statement_in_the_lock_order(
+    patient, link, alice
+) -> None:
     appointment = book_session(link(4, "400.00"), start=at(1, 9))
     with organization_scope(patient.organization_id), CaptureQueriesContext(connection) as attending:
         services.appointment_set_status(appointment=appointment, status="attended", actor=alice)
     lock = attending.captured_queries[1]["sql"]
-    # PostgreSQL locks a join's rows in the order of its OF list: the appointment, then its package.
-    assert lock.endswith('FOR NO KEY UPDATE OF "scheduling_appointment", "patient_packages_patientpackage"'), lock
-    assert ' INNER JOIN "patient_packages_patientpackage" ' in lock
+    # PostgreSQL locks a join's rows in the order of its OF list: the appointment, its package, its unit.
+    assert lock.endswith("FOR NO KEY UPDATE OF a, p, u"), lock
+    assert ' FROM "scheduling_appointment" a JOIN "patient_packages_patientpackage" p ' in lock
+    assert ' JOIN "patient_packages_packageusage" u ' in lock
+
+
+def test_an_appointment_without_a_live_unit_is_locked_with_its_package_then_its_units(patient, link, alice) -> None:
+    """A released session (a justified absence) holds no unit: the one
+    statement finds nothing and the lock takes the appointment with its
+    package, then looks for units, as before."""
+    appointment = book_session(link(4, "400.00"), start=at(1, 9))
+    with organization_scope(patient.organization_id):
+        services.appointment_set_status(appointment=appointment, status="justified_absence", actor=alice)
+        with CaptureQueriesContext(connection) as rebooking:
+            services.appointment_set_status(appointment=appointment, status="scheduled", actor=alice)
+    assert _statements(rebooking)[:4] == [
+        "SAVEPOINT",
+        "SELECT FOR NO KEY UPDATE scheduling_appointment",  # appointment, package and a live unit: none
+        "SELECT FOR NO KEY UPDATE scheduling_appointment",  # the appointment and its package
+        "SELECT FOR NO KEY UPDATE patient_packages_packageusage",  # its units: none live
+    ]
+    assert "INSERT patient_packages_packageusage" in _statements(rebooking)  # the session is reserved again
 
 
 def test_booking_a_session_to_come_writes_its_reminders_in_one_statement(patient, physio_service, alice) -> None:
