@@ -45,7 +45,9 @@ class Tenant:
     patients: int = 0
 
 
-def tenant_create(name: str = "Benchmark clinic") -> Tenant:
+def tenant_create(name: str = "Benchmark clinic", *, first_slot: dt.datetime | None = None) -> Tenant:
+    """The tenant, booking from `first_slot` on (default: tomorrow at midnight,
+    so that every booking is in the future, whatever the run's length)."""
     organization, clinic, owner = services.organization_create(
         name=name,
         owner_username="bench-owner",
@@ -58,8 +60,8 @@ def tenant_create(name: str = "Benchmark clinic") -> Tenant:
             clinic=clinic, name="Sessão de fisioterapia", code="FIS-SES", price=Decimal("100.00"),
             duration_minutes=SLOT_MINUTES,
         )  # fmt: skip
-    # Tomorrow at midnight: every booking is in the future, whatever the run's length.
-    first_slot = (timezone.now() + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    if first_slot is None:
+        first_slot = (timezone.now() + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return Tenant(organization, clinic, owner, professional, service, first_slot)
 
 
