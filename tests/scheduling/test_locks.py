@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from clinic.tenancy import organization_scope
-from packages.patient_packages.locks import is_locked
+from packages.patient_packages.locks import is_locked, lock_packages
 from packages.patient_packages.models import PackageUsage, PatientPackage
 from scheduling.locks import AppointmentGone, lock
 from scheduling.models import Appointment
@@ -90,3 +90,27 @@ def test_a_unit_in_another_package_is_locked_with_its_package_and_reported(patie
     assert set(locked.packages) == {linked.pk, other.pk}
     assert locked.usages[appointment.pk].package_id == other.pk
     assert f"session units in packages [{other.pk}] not linked to their appointments" in caplog.text
+
+
+def test_packages_are_locked_in_one_statement_in_key_order_and_match_the_orm(patient, link, foreign_patient_b) -> None:
+    first, second = link(4, "400.00"), link(6, "600.00")
+    foreign = link(4, "400.00", patient=foreign_patient_b)
+    with organization_scope(patient.organization_id), transaction.atomic():
+        with CaptureQueriesContext(connection) as locking:
+            locked = lock_packages([second.pk, foreign.pk, first.pk, second.pk, 10**9])
+        [statement] = [query["sql"] for query in locking.captured_queries]
+        assert statement.endswith(' ORDER BY p."id" FOR NO KEY UPDATE')
+        # Another organization's package and a missing one are absent; the rest in key order.
+        assert list(locked) == [first.pk, second.pk]
+        for package in locked.values():
+            assert _fields(package) == _fields(PatientPackage.objects.get(pk=package.pk))
+            assert is_locked(package)
+            assert not package._state.adding
+
+
+def test_packages_without_one_organizations_scope_are_locked_by_the_orm(patient, link) -> None:
+    package = link(4, "400.00")
+    with scopes_disabled(), transaction.atomic(), CaptureQueriesContext(connection) as locking:
+        locked = lock_packages([package.pk])
+        assert is_locked(locked[package.pk])
+    assert ' FROM "patient_packages_patientpackage" WHERE ' in locking.captured_queries[0]["sql"]  # the ORM's
