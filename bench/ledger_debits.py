@@ -24,9 +24,10 @@ Both paths debit appointments prepared the same way beforehand, untimed: one
 package per share, and one `appointment_book` with the package per debit (the
 session is reserved). The sessions have started (they are booked from two
 years ago on), as when staff mark a patient attended: a session still ahead
-would also have its reminders cancelled, a write the raw loop does not do. Three scenarios, each in four rounds (`--rounds`) that
-alternate the service and raw SQL (each first in turn, so that the host's
-speed drifting meanwhile falls on both), each round on fresh packages:
+would also have its reminders cancelled, a write the raw loop does not do.
+Three scenarios, each in four rounds (`--rounds`) that alternate the service
+and raw SQL (each first in turn, so that the host's speed drifting meanwhile
+falls on both), each round on fresh packages:
 
 - sequential: one thread debits one package;
 - 8 threads, 1 package: they queue on the package's row lock;

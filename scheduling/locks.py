@@ -130,7 +130,10 @@ def _with_its_package_and_unit_sql() -> str:
     )
 
 
-def _one_with_its_package_and_unit(pk: int) -> Locked | None:
+Held = tuple[dict[int, Appointment], dict[int, PatientPackage], dict[int, PackageUsage]]
+
+
+def _one_with_its_package_and_unit(pk: int) -> Held | None:
     """An appointment holding a live unit of its package (a booked or
     attended session: every status change of one), locked with both in one
     statement, in the project's order (PostgreSQL locks a row's tables in the
@@ -141,10 +144,11 @@ def _one_with_its_package_and_unit(pk: int) -> Locked | None:
 
     None when the statement does not apply (not PostgreSQL, or a scope that
     is not one organization's) or finds nothing of the kind: no package, no
-    live unit, a unit in another package than the appointment's, or a row
-    that changed while this waited for its lock so that the join no longer
-    matches. `lock` then takes the rows as usual; what this one locked stays
-    locked, and it is the start of the same order."""
+    live unit, or a row that changed while this waited for its lock so that
+    the join no longer matches. `lock` then takes the rows as usual; what
+    this one locked stays locked, and it is the start of the same order. (A
+    unit in another package than the appointment's is returned: `lock`
+    locks that package too and reports it.)"""
     connection = transaction.get_connection()
     organization = scoped_organization()
     if organization is None or not connection.features.has_select_for_no_key_update:
@@ -159,12 +163,8 @@ def _one_with_its_package_and_unit(pk: int) -> Locked | None:
     appointment = appointment_columns.build(row[:first])
     package = package_columns.build(row[first:second])
     usage = columns(PackageUsage, "u").build(row[second:])
-    if usage.package_id != package.pk:  # a stray unit: `lock` locks its package and logs it
-        return None
     appointment.patient_package = held(package)  # the locked instance, as `select_related` gives it
-    return Locked(
-        appointments={appointment.pk: appointment}, packages={package.pk: package}, usages={appointment.pk: usage}
-    )
+    return {appointment.pk: appointment}, {package.pk: package}, {appointment.pk: usage}
 
 
 def lock(
@@ -183,13 +183,14 @@ def lock(
         held.patient = patient
     appointment_ids = sorted(set(appointments))
     package_ids = {pk for pk in packages if pk is not None}
-    if len(appointment_ids) == 1 and not package_ids and patient is None and not sales:
+    if len(appointment_ids) == 1 and not package_ids:
         # One appointment and no other package (a status change, a deletion):
         # it, its package and its unit in one statement, else the first two.
-        fast = _one_with_its_package_and_unit(appointment_ids[0])
-        if fast is not None:
-            return fast
-        held.appointments, held.packages = _one_with_its_package(appointment_ids[0])
+        joined = _one_with_its_package_and_unit(appointment_ids[0])
+        if joined is not None:
+            held.appointments, held.packages, held.usages = joined
+        else:
+            held.appointments, held.packages = _one_with_its_package(appointment_ids[0])
     if appointment_ids and not held.appointments:
         # Only the rows: a status change needs nothing else, and building the
         # joins costs more than the query (a move reads its clinic when it needs it).
@@ -200,7 +201,8 @@ def lock(
     held.packages.update(lock_packages(package_ids - held.packages.keys()))
     # Only an appointment linked to a package holds a unit (the owner keeps it
     # so): without packages there is nothing to lock.
-    held.usages = lock_live_usages(held.appointments) if held.packages else {}
+    if not held.usages:
+        held.usages = lock_live_usages(held.appointments) if held.packages else {}
     strays = {usage.package_id for usage in held.usages.values()} - set(held.packages)
     if strays:
         # A unit in a package its appointment does not point at: the owner
