@@ -31,13 +31,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Field, Model
 from django.utils.translation import gettext_lazy as _
 
-from clinic.db.rows import columns
+from clinic.db.rows import Columns, columns, lock_organization, name
 from clinic.errors import Conflict
 from clinic.hooks import Hook
-from clinic.tenancy import scoped_organization
 from clinic.transactions import require_transaction
 from packages.patient_packages.locks import held, lock_live_usages, lock_packages
 from packages.patient_packages.models import LIVE_STATES, PackageUsage, PatientPackage
@@ -105,22 +103,16 @@ def _one_with_its_package(pk: int) -> tuple[dict[int, Appointment], dict[int, Pa
     return {appointment.pk: appointment}, {package.pk: package}
 
 
-# The rows `_one_with_its_package_and_unit` locks, with their aliases, in lock order.
-_JOINED: tuple[tuple[type[Model], str], ...] = ((Appointment, "a"), (PatientPackage, "p"), (PackageUsage, "u"))
+def _joined() -> tuple[Columns[Appointment], Columns[PatientPackage], Columns[PackageUsage]]:
+    """What `_one_with_its_package_and_unit` selects, in lock order."""
+    return columns(Appointment, "a"), columns(PatientPackage, "p"), columns(PackageUsage, "u")
 
 
 @functools.cache
 def _with_its_package_and_unit_sql() -> str:
-    def name(model: type[Model], field: str | None = None) -> str:
-        if field is None:
-            return f'"{model._meta.db_table}"'
-        column = model._meta.get_field(field)
-        assert isinstance(column, Field)
-        return f'"{column.column}"'
-
-    appointment, package, unit = (model for model, _alias in _JOINED)
+    appointment, package, unit = Appointment, PatientPackage, PackageUsage
     return (
-        f"SELECT {', '.join(columns(model, alias).sql for model, alias in _JOINED)} "  # noqa: S608 (names from _meta)
+        f"SELECT {', '.join(shape.sql for shape in _joined())} "  # noqa: S608 (names from the models' metadata)
         f"FROM {name(appointment)} a "
         f"JOIN {name(package)} p ON p.{name(package, 'id')} = a.{name(appointment, 'patient_package')} "
         f"JOIN {name(unit)} u ON u.{name(unit, 'session')} = a.{name(appointment, 'id')} "
@@ -149,20 +141,19 @@ def _one_with_its_package_and_unit(pk: int) -> Held | None:
     this one locked stays locked, and it is the start of the same order. (A
     unit in another package than the appointment's is returned: `lock`
     locks that package too and reports it.)"""
-    connection = transaction.get_connection()
-    organization = scoped_organization()
-    if organization is None or not connection.features.has_select_for_no_key_update:
+    organization = lock_organization()
+    if organization is None:
         return None
-    with connection.cursor() as cursor:
+    with transaction.get_connection().cursor() as cursor:
         cursor.execute(_with_its_package_and_unit_sql(), [list(LIVE_STATES), pk, organization])
         row = cursor.fetchone()
     if row is None:
         return None
-    appointment_columns, package_columns = columns(Appointment, "a"), columns(PatientPackage, "p")
+    appointment_columns, package_columns, unit_columns = _joined()
     first, second = appointment_columns.count, appointment_columns.count + package_columns.count
     appointment = appointment_columns.build(row[:first])
     package = package_columns.build(row[first:second])
-    usage = columns(PackageUsage, "u").build(row[second:])
+    usage = unit_columns.build(row[second:])
     appointment.patient_package = held(package)  # the locked instance, as `select_related` gives it
     return {appointment.pk: appointment}, {package.pk: package}, {appointment.pk: usage}
 

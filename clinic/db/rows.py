@@ -21,8 +21,10 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
-from django.db.models import Model
+from django.db import connections, transaction
+from django.db.models import Field, Model
+
+from clinic.tenancy import scoped_organization
 
 Converter = Callable[[Any, Any, Any], Any]
 M = TypeVar("M", bound=Model)
@@ -63,3 +65,22 @@ class Columns(Generic[M]):
 @functools.cache
 def columns(model: type[M], alias: str, using: str = "default") -> Columns[M]:
     return Columns(model, alias, using)
+
+
+def name(model: type[Model], field: str | None = None) -> str:
+    """A model's table, or the column of one of its fields, quoted for a statement."""
+    if field is None:
+        return f'"{model._meta.db_table}"'
+    column = model._meta.get_field(field)
+    assert isinstance(column, Field)
+    return f'"{column.column}"'
+
+
+def lock_organization() -> int | None:
+    """The organization a hand-written locking statement names: the scope's
+    one organization, on a database that takes `FOR NO KEY UPDATE`. None:
+    leave the lock to the ORM's statements (another database, or a scope of
+    no, several or every organization, whose rules the scoped managers keep)."""
+    if not transaction.get_connection().features.has_select_for_no_key_update:
+        return None
+    return scoped_organization()

@@ -22,8 +22,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from clinic.db.rows import columns
-from clinic.tenancy import scoped_organization
+from clinic.db.rows import columns, lock_organization, name
 from clinic.transactions import require_transaction
 from packages.patient_packages.models import LIVE_STATES, PackageUsage, PatientPackage
 
@@ -41,11 +40,11 @@ def _transaction() -> object:
 
 @functools.cache
 def _packages_sql() -> str:
-    table, pk = PatientPackage._meta.db_table, PatientPackage._meta.pk.column
-    organization = PatientPackage._meta.get_field("organization").column
+    package = PatientPackage
     return (
-        f'SELECT {columns(PatientPackage, "p").sql} FROM "{table}" p '  # noqa: S608 (names from the model's metadata)
-        f'WHERE p."{pk}" = ANY(%s) AND p."{organization}" = %s ORDER BY p."{pk}" FOR NO KEY UPDATE'
+        f"SELECT {columns(package, 'p').sql} FROM {name(package)} p "  # noqa: S608 (names from the model's metadata)
+        f"WHERE p.{name(package, 'id')} = ANY(%s) AND p.{name(package, 'organization')} = %s "
+        f"ORDER BY p.{name(package, 'id')} FOR NO KEY UPDATE"
     )
 
 
@@ -60,11 +59,10 @@ def lock_packages(ids: Iterable[int]) -> dict[int, PatientPackage]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    connection = transaction.get_connection()
-    organization = scoped_organization()
-    if organization is not None and connection.features.has_select_for_no_key_update:
+    organization = lock_organization()
+    if organization is not None:
         shape = columns(PatientPackage, "p")
-        with connection.cursor() as cursor:
+        with transaction.get_connection().cursor() as cursor:
             cursor.execute(_packages_sql(), [wanted, organization])
             return {package.pk: held(package) for package in map(shape.build, cursor.fetchall())}
     rows = PatientPackage.objects.select_for_update(no_key=True).filter(pk__in=wanted)
