@@ -57,8 +57,11 @@ def package_of(patient, template, alice) -> PatientPackage:
 
 
 def monday(weeks: int = 1) -> dt.date:
+    """A Monday at least two days ahead (on a Sunday, tomorrow's first slots
+    would fall inside the cancellation notice), `weeks - 1` weeks later."""
     today = timezone.localdate()
-    return today + dt.timedelta(days=(7 - today.weekday()) + 7 * (weeks - 1))
+    days = 7 - today.weekday()
+    return today + dt.timedelta(days=days + (7 if days < 2 else 0) + 7 * (weeks - 1))
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
