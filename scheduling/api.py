@@ -229,7 +229,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         """The appointment as the entry point committed it (no second read:
         a request that deleted it right after cannot turn this into a 500)."""
         appointment = booking.appointment
-        lines = booking.lines if booking.lines is not None else list(appointment.lines.all())
+        lines = booking.lines if booking.lines is not None else selectors.appointment_lines(appointment)
         context = {"warnings": booking.warnings, "lines": lines}
         return Response(AppointmentSerializer(appointment, context=context).data, status=code)
 

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clinic.db import rows
+
 ID_SCHEMA = {"type": "integer", "minimum": 1}
 
 
@@ -102,6 +104,14 @@ class TenantPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not isinstance(data, int):  # DRF would look up "5", or True as 1
             self.fail("incorrect_type", data_type=type(data).__name__)
+        if not self.only and abs(data) < 2**63:
+            # The queryset's lookup, without compiling it on every write
+            # (a booking looks up its professional and each service).
+            found = rows.equal(self.model, "id", data)
+            if found is not None:
+                if not found:
+                    self.fail("does_not_exist", pk_value=data)
+                return found[0]
         return super().to_internal_value(data)
 
 

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from clinic import money
+from clinic.db import rows
 from clinic.models import User
 from packages.catalog.budget import AppointmentLine
 from packages.patient_packages import budgets
@@ -74,6 +75,21 @@ def _owned(package: PatientPackage, usage: PackageUsage | None) -> PackageUsage 
     return usage
 
 
+def _new_unit(package: PatientPackage, session: Session, state: UsageState, amount: Decimal = ZERO) -> PackageUsage:
+    """The session's new unit of the package: one INSERT, no signals."""
+    return rows.insert(
+        PackageUsage(
+            organization_id=package.organization_id,
+            package=package,
+            session=session.id,
+            session_start=session.start,
+            consumption=session.consumption,
+            state=state,
+            amount=amount,
+        )
+    )
+
+
 def reserve(package: PatientPackage, usage: PackageUsage | None, *, session: Session, actor: User | None
             ) -> PackageUsage:  # fmt: skip
     """The session takes one unit of the package (booking). A unit the
@@ -85,14 +101,7 @@ def reserve(package: PatientPackage, usage: PackageUsage | None, *, session: Ses
     _check_budget(package, session, None)
     if package.sessions_available < 1:
         raise PackageExhausted()
-    usage = PackageUsage.objects.create(
-        organization_id=package.organization_id,
-        package=package,
-        session=session.id,
-        session_start=session.start,
-        consumption=session.consumption,
-        state=UsageState.RESERVED,
-    )
+    usage = _new_unit(package, session, UsageState.RESERVED)
     append(package, EntryKind.RESERVE, Delta(booked=1), actor=actor, session=session.id, details=session.details)
     return usage
 
@@ -110,19 +119,11 @@ def debit(package: PatientPackage, usage: PackageUsage | None, *, session: Sessi
             raise PackageExhausted()
     value = money.next_session_value(package.amount_open, package.sessions_remaining)
     if usage is None:
-        usage = PackageUsage.objects.create(
-            organization_id=package.organization_id,
-            package=package,
-            session=session.id,
-            session_start=session.start,
-            consumption=session.consumption,
-            state=UsageState.DEBITED,
-            amount=value,
-        )
+        usage = _new_unit(package, session, UsageState.DEBITED, value)
         booked = 0
     else:
         usage.state, usage.amount = UsageState.DEBITED, value
-        usage.save(update_fields=["state", "amount", "updated_at"])
+        rows.update(usage, ["state", "amount", "updated_at"])
         booked = -1
     append(
         package,
@@ -143,7 +144,7 @@ def credit(package: PatientPackage, usage: PackageUsage, *, session: Session, ac
         return usage
     value = usage.amount
     usage.state, usage.amount = UsageState.RESERVED, ZERO
-    usage.save(update_fields=["state", "amount", "updated_at"])
+    rows.update(usage, ["state", "amount", "updated_at"])
     append(
         package,
         EntryKind.CREDIT,
@@ -162,7 +163,7 @@ def release(package: PatientPackage, usage: PackageUsage, *, session: Session, a
     if usage.state == UsageState.DEBITED:
         credit(package, usage, session=session, actor=actor)
     usage.state = UsageState.RELEASED
-    usage.save(update_fields=["state", "updated_at"])
+    rows.update(usage, ["state", "updated_at"])
     append(package, EntryKind.RELEASE, Delta(booked=-1), actor=actor, session=session.id, details=session.details)
     return usage
 
@@ -179,4 +180,4 @@ def rebook(package: PatientPackage, usage: PackageUsage, *, session: Session) ->
         _check_budget(package, session, usage)
     if new_lines or usage.session_start != session.start:
         usage.session_start, usage.consumption = session.start, session.consumption
-        usage.save(update_fields=["session_start", "consumption", "updated_at"])
+        rows.update(usage, ["session_start", "consumption", "updated_at"])

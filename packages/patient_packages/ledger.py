@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clinic import money
+from clinic.db import rows
 from clinic.errors import NotFound, ValidationFailed, raise_if
 from clinic.models import Clinic, Room, User
 from clinic.normalize import phone_e164
@@ -107,11 +108,11 @@ def append(
         "amount_open": amount_open,
         "status": new_status,
     }
-    changes = {name: value for name, value in after.items() if value != getattr(package, name)}
-    PatientPackage.objects.filter(pk=package.pk).update(**changes, last_seq=seq)
+    changed = [name for name, value in after.items() if value != getattr(package, name)]
     package.sessions_total, package.sessions_booked, package.sessions_used = total, booked, used
     package.amount_total, package.amount_open, package.status = amount_total, amount_open, new_status
     package.last_seq = seq
+    rows.update(package, [*changed, "last_seq"])  # as `QuerySet.update`: no history row of balances
     return _entry(package, kind, delta, seq=seq, actor=actor, session=session, period=period, details=details,
                   note=note)  # fmt: skip
 
@@ -151,10 +152,9 @@ def _entry(
         details=details or {},
         note=note,
     )
-    # An insert and nothing else (no signals listen to entries): the lightest
-    # way the ORM has to write one row, on the path of every debit.
-    LedgerEntry.objects.bulk_create([entry])
-    return entry
+    # An insert and nothing else (no signals listen to entries), on the path
+    # of every booking and debit.
+    return rows.insert(entry)
 
 
 def require_active(package: PatientPackage) -> None:
