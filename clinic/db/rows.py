@@ -30,7 +30,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Field, Model, QuerySet
 from django.db.models.lookups import Exact
 from django_scopes import scope
@@ -189,7 +189,8 @@ def update(instance: Model, fields: Sequence[str]) -> None:
     `QuerySet.update` sends none. In a scope of no, several or every
     organization, for a manager that filters more than the scope, or for a
     queryset that has its own `update` (the append-only tables refuse one),
-    the scoped queryset writes them."""
+    the scoped queryset writes them. A row the update does not find (gone,
+    or another organization's) raises DatabaseError, as `save` does."""
     model = type(instance)
     organization = scoped_organization()
     connection = transaction.get_connection()
@@ -199,9 +200,11 @@ def update(instance: Model, fields: Sequence[str]) -> None:
     queryset_class = model._default_manager._queryset_class  # type: ignore[attr-defined]
     plain = _scoped_by_organization_alone(model) and queryset_class.update is QuerySet.update
     if organization is None or not plain:
-        model._default_manager.filter(pk=instance.pk).update(**values)
-        return
-    names = tuple(fields)
-    prepared = [field.get_db_prep_save(values[field.attname], connection) for field in chosen]  # type: ignore[union-attr]
-    with connection.cursor() as cursor:
-        cursor.execute(_update_sql(model, names), [*prepared, instance.pk, organization])
+        written = model._default_manager.filter(pk=instance.pk).update(**values)
+    else:
+        prepared = [field.get_db_prep_save(values[field.attname], connection) for field in chosen]  # type: ignore[union-attr]
+        with connection.cursor() as cursor:
+            cursor.execute(_update_sql(model, tuple(fields)), [*prepared, instance.pk, organization])
+            written = cursor.rowcount
+    if written != 1:  # as `save(update_fields=...)` refuses to write nothing
+        raise DatabaseError(f"{model.__name__} {instance.pk}: the update did not affect one row")

@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
@@ -113,7 +113,8 @@ def test_update_writes_nothing_of_another_organization_and_keeps_the_append_only
         entry = LedgerEntry.objects.filter(package_id=usage.package_id).first()
     usage.state = UsageState.DEBITED
     with organization_scope(patient.organization_id), transaction.atomic():
-        rows.update(usage, ["state"])
+        with pytest.raises(DatabaseError, match="did not affect one row"):
+            rows.update(usage, ["state"])  # another organization's: not found, as save() would say
         with pytest.raises(TypeError, match="append-only"):
             rows.update(entry, ["note"])  # through the ledger's queryset, which refuses
     with scopes_disabled():
