@@ -9,7 +9,8 @@ from django.db import connection
 
 from clinic.db.base import BULK_HEADROOM, MAX_PARAMETERS
 from clinic.models import Room
-from tests.factories import RoomFactory
+from patients.models import Patient
+from tests.patients.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,21 +28,29 @@ def test_the_suite_runs_with_server_side_binding_and_prepares_what_a_connection_
 
 
 def test_a_bulk_update_past_the_parameter_limit_goes_in_batches(tenant_a, in_scope_of) -> None:
-    # Per row and field one CASE branch (two parameters), per row one IN entry: with two
-    # fields 5 x 22,000 = 110,000 parameters, more than one statement may bind; Django 5.2
-    # would send them in one.
-    first = RoomFactory(clinic=tenant_a.central, organization=tenant_a.organization, name="Recepção")
+    # Per row and field one CASE branch (two parameters), per row one IN entry: with twelve
+    # fields 25 x 3,000 = 75,000 parameters, more than one statement may bind; Django 5.2
+    # would send them in one. Many fields and few rows: PostgreSQL walks each CASE once per
+    # row, so the same parameters in fewer rows cost it far less.
+    fields = ["document", "email", "phone", "default_payer", "default_insurer", "insurer_card_number"]
+    fields += ["postal_code", "street", "street_number", "complement", "district", "city"]
+    first = PatientFactory(clinic=tenant_a.central, organization=tenant_a.organization)
     with in_scope_of(tenant_a.organization):
-        rooms = Room.objects.bulk_create(
-            [Room(organization=tenant_a.organization, clinic=tenant_a.central, name=f"Sala {n}") for n in range(22_000)]
+        patients = Patient.objects.bulk_create(
+            [
+                Patient(organization=tenant_a.organization, clinic=tenant_a.central, full_name=f"P {n}")
+                for n in range(3_000)
+            ]
         )
-        for room in rooms:
-            room.name = room.name.replace("Sala", "Room")
-            room.is_active = False
-        Room.objects.bulk_update(rooms, ["name", "is_active"])
-        assert Room.objects.filter(name__startswith="Room ", is_active=False).count() == 22_000
-        assert Room.objects.get(pk=first.pk).name == first.name
+        for patient in patients:
+            for field in fields:
+                setattr(patient, field, f"{field[:3]}{patient.pk}" if field != "email" else f"p{patient.pk}@x.br")
+        Patient.objects.bulk_update(patients, fields)
+        assert (len(fields) * 2 + 1) * len(patients) > MAX_PARAMETERS  # past what one statement binds
+        assert Patient.objects.filter(city__startswith="cit", district__startswith="dis").count() == 3_000
+        assert Patient.objects.get(pk=patients[-1].pk).street == f"str{patients[-1].pk}"
+        assert Patient.objects.get(pk=first.pk).city == first.city
+    rooms = [Room(pk=n) for n in range(44_000)]  # more than either batch holds
     pk, name, active = (Room._meta.get_field(f) for f in ("id", "name", "is_active"))
-    many = rooms * 2  # 44,000: more than either batch holds
-    assert connection.ops.bulk_batch_size([pk, pk, name, active], many) == (MAX_PARAMETERS - BULK_HEADROOM) // 5
-    assert connection.ops.bulk_batch_size([name, active], many) == (MAX_PARAMETERS - BULK_HEADROOM) // 2  # an insert
+    assert connection.ops.bulk_batch_size([pk, pk, name, active], rooms) == (MAX_PARAMETERS - BULK_HEADROOM) // 5
+    assert connection.ops.bulk_batch_size([name, active], rooms) == (MAX_PARAMETERS - BULK_HEADROOM) // 2  # an insert
